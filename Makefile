@@ -1,0 +1,64 @@
+# nstsite: `make run` to use the site, `make test` to test it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PORT HOST
+
+.PHONY: run install install-test test lint bench migrate static styles superuser browser clean
+
+# Stamps make a second `make run` skip installing when pyproject.toml has not changed.
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[test,lint]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+static: install
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+styles: migrate
+	@if $(PY) manage.py help load_styles >/dev/null 2>&1; then $(PY) manage.py load_styles; fi
+
+run: migrate static styles
+	@echo
+	@echo "  nstsite is starting: open http://$(HOST):$(PORT)/  (Ctrl-C stops web server and worker)"
+	@echo "  First staff account: make superuser"
+	@echo
+	$(VENV)/bin/honcho start -f Procfile
+
+superuser: migrate
+	$(PY) manage.py createsuperuser
+
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+test: install-test browser
+	$(PY) -m pytest
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+bench: install-test
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

