@@ -1,5 +1,332 @@
-from django.views.generic import TemplateView
+"""Pages. Thin class-based views: forms validate, services act, mixins filter by owner."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse, reverse_lazy
+from django.utils.http import content_disposition_header
+from django.views import View
+from django.views.generic import CreateView, DetailView, FormView, ListView, TemplateView
+
+from gallery import services
+from gallery.forms import SignUpForm, StylizationForm
+from gallery.models import Photo, Style, Stylization
+from stylize import images
+
+PAGE_SIZE = 24
 
 
 class HomeView(TemplateView):
     template_name = "gallery/home.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["recent"] = public_works()[:8]
+        ctx["styles"] = Style.objects.catalog()[:6]
+        return ctx
+
+
+def public_works():
+    return (Stylization.objects.filter(is_public=True, status=Stylization.Status.DONE)
+            .select_related("owner", "photo").prefetch_related("parts__style"))
+
+
+class SignUpView(CreateView):
+    form_class = SignUpForm
+    template_name = "registration/signup.html"
+    success_url = reverse_lazy("create")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("create")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login(self.request, self.object, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, f"Welcome, {self.object.username}! Upload a photo to begin.")
+        return response
+
+
+class CreateStylizationView(LoginRequiredMixin, FormView):
+    form_class = StylizationForm
+    template_name = "gallery/create.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        initial = super().get_initial()
+        photo = self.request.GET.get("photo")
+        if photo:
+            initial["photo"] = Photo.objects.filter(owner=self.request.user, pk=_uuid(photo)).first()
+        style = self.request.GET.get("style")
+        if style:
+            initial["style"] = Style.objects.usable_by(self.request.user).filter(slug=style).first()
+        return initial
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["styles"] = Style.objects.usable_by(self.request.user)
+        ctx["photos"] = Photo.objects.filter(owner=self.request.user)[:12]
+        return ctx
+
+    def form_valid(self, form):
+        d = form.cleaned_data
+        upload = d.get("photo_file")
+        try:
+            stylization = services.stylization_create(
+                owner=self.request.user,
+                photo=d.get("photo"),
+                upload=upload,
+                original_name=upload.name if upload else "",
+                styles=form.style_weights(),
+                strength=d["strength"],
+                preserve_color=d["preserve_color"],
+                max_side=d["max_side"],
+                brush_scale=d["brush_scale"],
+            )
+        except services.ServiceError as exc:
+            field = {"photo": "photo_file", "styles": "style"}.get(exc.field or "", None)
+            form.add_error(field if field in form.fields else None, str(exc))
+            return self.form_invalid(form)
+        return redirect(stylization)
+
+
+def _uuid(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+class StylizationAccessMixin:
+    """Owner sees everything; others see published, finished works; anonymous → log in."""
+
+    model = Stylization
+    owner_only = False
+
+    def get_object(self, queryset=None):
+        pk = self.kwargs["pk"]
+        user = self.request.user
+        qs = Stylization.objects.select_related("photo", "owner").prefetch_related("parts__style")
+        visible = Q(owner=user) if user.is_authenticated else Q(pk__in=[])
+        if not self.owner_only:
+            visible |= Q(is_public=True, status=Stylization.Status.DONE)
+        obj = qs.filter(visible, pk=pk).first()
+        if obj is None:
+            if not user.is_authenticated:
+                raise _LoginRequired()
+            raise Http404("No such picture.")
+        return obj
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except _LoginRequired:
+            return redirect_to_login(request.get_full_path())
+
+
+class _LoginRequired(Exception):
+    pass
+
+
+class StylizationDetailView(StylizationAccessMixin, DetailView):
+    template_name = "gallery/stylization_detail.html"
+    context_object_name = "work"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["is_owner"] = self.object.owner_id == self.request.user.pk
+        ctx["status_url"] = reverse("stylization-status", args=[self.object.pk])
+        return ctx
+
+
+class StylizationStatusView(StylizationAccessMixin, View):
+    def get(self, request, pk):
+        return JsonResponse(status_payload(self.get_object()))
+
+
+def status_payload(work: Stylization) -> dict:
+    done = work.status == Stylization.Status.DONE
+    links = {}
+    if done:
+        base = reverse("stylization-image", args=[work.pk])
+        dl = reverse("stylization-download", args=[work.pk])
+        links = {"result_url": base, "thumbnail_url": f"{base}?size=thumb",
+                 "download_png": f"{dl}?format=png", "download_jpeg": f"{dl}?format=jpeg"}
+    return {
+        "id": str(work.pk), "status": work.status, "status_label": work.get_status_display(),
+        "finished": work.is_finished, "error": work.error, "width": work.width,
+        "height": work.height, "render_ms": work.render_ms, **links,
+    }
+
+
+class StylizationImageView(StylizationAccessMixin, View):
+    """The result (or ``?size=thumb``, or ``?which=photo`` for the before/after view)."""
+
+    def get(self, request, pk):
+        work = self.get_object()
+        if request.GET.get("which") == "photo":
+            field = work.photo.image
+        else:
+            field = work.thumbnail if request.GET.get("size") == "thumb" else work.output
+        if not field:
+            raise Http404("Not rendered yet.")
+        return _file_response(field, cache_private=not work.is_public)
+
+
+class StylizationDownloadView(StylizationAccessMixin, View):
+    def get(self, request, pk):
+        work = self.get_object()
+        if not work.output:
+            raise Http404("Not rendered yet.")
+        fmt = request.GET.get("format", "png").lower()
+        ext = {"png": "png", "jpeg": "jpg", "jpg": "jpg", "webp": "webp"}.get(fmt)
+        if ext is None:
+            return HttpResponse("Unknown format; use png, jpeg or webp.", status=400,
+                                content_type="text/plain")
+        filename = f"{work.download_stem}.{ext}"
+        if ext == "png":
+            return _file_response(work.output, filename=filename, cache_private=not work.is_public)
+        with work.output.open("rb") as fh:
+            img = images.open_image(fh.read(), max_pixels=10**9)
+        data = images.encode(img, "JPEG" if ext == "jpg" else "WEBP", quality=92)
+        response = HttpResponse(data, content_type=images.OUTPUT_FORMATS[
+            "JPEG" if ext == "jpg" else "WEBP"])
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+
+def _file_response(field, *, filename=None, cache_private=True):
+    response = FileResponse(field.open("rb"), as_attachment=bool(filename), filename=filename or "")
+    response["Cache-Control"] = "private, max-age=3600" if cache_private else "public, max-age=3600"
+    return response
+
+
+class OwnerActionMixin(StylizationAccessMixin):
+    owner_only = True
+
+
+class StylizationPublishView(OwnerActionMixin, View):
+    def post(self, request, pk):
+        work = self.get_object()
+        want = request.POST.get("public") == "1"
+        try:
+            services.stylization_set_public(stylization=work, is_public=want)
+            messages.success(request, "Published: everyone can see it in Explore." if want
+                             else "Unpublished: only you can see it now.")
+        except services.ServiceError as exc:
+            messages.error(request, str(exc))
+        return redirect(work)
+
+
+class StylizationRetryView(OwnerActionMixin, View):
+    def post(self, request, pk):
+        work = self.get_object()
+        try:
+            services.stylization_retry(stylization=work)
+        except services.ServiceError as exc:
+            messages.error(request, str(exc))
+        return redirect(work)
+
+
+class StylizationDeleteView(OwnerActionMixin, DetailView):
+    template_name = "gallery/stylization_confirm_delete.html"
+    context_object_name = "work"
+
+    def post(self, request, pk):
+        services.stylization_delete(stylization=self.get_object())
+        messages.success(request, "The picture was deleted.")
+        return redirect("my-gallery")
+
+
+class OwnedPhotoMixin(LoginRequiredMixin):
+    def get_object(self):
+        return get_object_or_404(Photo, pk=self.kwargs["pk"], owner=self.request.user)
+
+
+class PhotoImageView(OwnedPhotoMixin, View):
+    def get(self, request, pk):
+        return _file_response(self.get_object().image)
+
+
+class PhotoDeleteView(OwnedPhotoMixin, DetailView):
+    template_name = "gallery/photo_confirm_delete.html"
+    context_object_name = "photo"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["works"] = self.object.stylizations.all()
+        return ctx
+
+    def post(self, request, pk):
+        photo = self.get_object()
+        n = photo.stylizations.count()
+        services.photo_delete(photo=photo)
+        messages.success(request, f"The photo and {n} picture{'s' if n != 1 else ''} made from it "
+                                  "were deleted.")
+        return redirect("my-gallery")
+
+
+class MyGalleryView(LoginRequiredMixin, ListView):
+    template_name = "gallery/my_gallery.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "works"
+
+    def get_queryset(self):
+        qs = (Stylization.objects.filter(owner=self.request.user)
+              .select_related("photo").prefetch_related("parts__style"))
+        status = self.request.GET.get("status")
+        if status in Stylization.Status.values:
+            qs = qs.filter(status=status)
+        return qs
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["photos"] = Photo.objects.filter(owner=self.request.user)[:24]
+        ctx["statuses"] = Stylization.Status.choices
+        ctx["current_status"] = self.request.GET.get("status", "")
+        return ctx
+
+
+class ExploreView(ListView):
+    template_name = "gallery/explore.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "works"
+
+    def get_queryset(self):
+        return public_works()
+
+
+class StyleListView(ListView):
+    template_name = "gallery/style_list.html"
+    context_object_name = "styles"
+
+    def get_queryset(self):
+        return Style.objects.catalog()
+
+
+class StyleImageView(View):
+    """Catalog styles are public; a private style only for its owner (and staff, who curate)."""
+
+    def get(self, request, pk):
+        qs = Style.objects.all() if request.user.is_staff else Style.objects.usable_by(request.user)
+        style = get_object_or_404(qs, pk=pk)
+        field = style.thumbnail if request.GET.get("size") == "thumb" and style.thumbnail else style.image
+        return _file_response(field, cache_private=not style.is_catalog)
+
+
+def healthz(request):
+    from gallery.health import health
+
+    report = health()
+    return JsonResponse(report, status=200 if report["ok"] else 503)

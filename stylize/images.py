@@ -31,7 +31,15 @@ Source = str | os.PathLike | bytes | bytearray | BinaryIO
 
 
 class ImageError(ValueError):
-    """The image cannot be used; the message is meant for the person who sent it."""
+    """The image cannot be used; the message is meant for the person who sent it.
+
+    ``code`` says which kind of problem it is, so an API can pick a status:
+    ``unsupported`` (415), ``too_large`` (413), ``too_small``, ``damaged``, ``empty``.
+    """
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.code = code
 
 
 def _as_stream(source: Source, max_bytes: int) -> BinaryIO:
@@ -40,18 +48,18 @@ def _as_stream(source: Source, max_bytes: int) -> BinaryIO:
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
-            raise ImageError(f"No image file at {path}.")
+            raise ImageError(f"No image file at {path}.", "missing")
         if path.stat().st_size > max_bytes:
-            raise ImageError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+            raise ImageError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", "too_large")
         data = path.read_bytes()
     else:
         if hasattr(source, "seek"):
             source.seek(0)
         data = source.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ImageError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+        raise ImageError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", "too_large")
     if not data:
-        raise ImageError("The file is empty.")
+        raise ImageError("The file is empty.", "empty")
     return io.BytesIO(data)
 
 
@@ -69,30 +77,34 @@ def open_image(
     except UnidentifiedImageError:
         raise ImageError(
             "This file is not an image we can read. Please upload a JPEG, PNG or WebP "
-            "(GIF, TIFF and BMP also work)."
+            "(GIF, TIFF and BMP also work).",
+            "unsupported",
         ) from None
     except Image.DecompressionBombError:
-        raise ImageError(_too_many_pixels(max_pixels)) from None
+        raise ImageError(_too_many_pixels(max_pixels), "too_large") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"This image is damaged and cannot be read ({exc}).") from None
+        raise ImageError(f"This image is damaged and cannot be read ({exc}).", "damaged") from None
 
     # Only the header has been read so far: refuse oversized images before
     # a single pixel buffer is allocated.
     width, height = img.size
     if width * height > max_pixels:
-        raise ImageError(_too_many_pixels(max_pixels, width, height))
+        raise ImageError(_too_many_pixels(max_pixels, width, height), "too_large")
     if min(width, height) < min_side:
         raise ImageError(
-            f"The image is too small ({width}×{height}); both sides need at least {min_side} px."
+            f"The image is too small ({width}×{height}); both sides need at least {min_side} px.",
+            "too_small",
         )
     try:
         img.seek(0)
         img.load()
         img = ImageOps.exif_transpose(img)
     except Image.DecompressionBombError:
-        raise ImageError(_too_many_pixels(max_pixels)) from None
+        raise ImageError(_too_many_pixels(max_pixels), "too_large") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"This image is damaged or truncated and cannot be read ({exc}).") from None
+        raise ImageError(
+            f"This image is damaged or truncated and cannot be read ({exc}).", "damaged"
+        ) from None
     return _normalise(img)
 
 
@@ -179,7 +191,7 @@ def encode(img: Image.Image, fmt: str = "PNG", *, quality: int = 92) -> bytes:
     """Encode with no metadata at all (no EXIF, GPS, comments, ICC, text chunks)."""
     fmt = fmt.upper().replace("JPG", "JPEG")
     if fmt not in OUTPUT_FORMATS:
-        raise ImageError(f"Unknown output format {fmt!r}; use PNG, JPEG or WebP.")
+        raise ImageError(f"Unknown output format {fmt!r}; use PNG, JPEG or WebP.", "unsupported")
     if fmt == "JPEG":
         img = flatten(img)
     elif img.mode not in ("RGB", "RGBA"):

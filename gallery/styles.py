@@ -1,0 +1,102 @@
+"""Style services: cached style vectors, thumbnails, users' own styles."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.text import slugify
+
+from gallery.models import Style
+from stylize import images
+from stylize.engine import Engine
+
+STYLE_SIDE = 512
+THUMB_SIDE = 256
+
+
+def style_picture(style: Style):
+    with style.image.open("rb") as fh:
+        return images.open_image(fh.read())
+
+
+def style_image_sha256(style: Style) -> str:
+    with style.image.open("rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def style_vector(style: Style, *, engine: Engine, brush_scale: int) -> np.ndarray:
+    """The style's vector at ``brush_scale``, computed once and cached on the row.
+
+    The cache is keyed by the image's sha256, so replacing the image in admin
+    invalidates every cached scale.
+    """
+    sha = style_image_sha256(style)
+    key = str(int(brush_scale))
+    if style.vectors_sha256 == sha and key in style.vectors:
+        return np.asarray(style.vectors[key], dtype=np.float32)
+    vec = engine.style_vector(style_picture(style), brush_scale=brush_scale)
+    vectors = style.vectors if style.vectors_sha256 == sha else {}
+    vectors[key] = [round(float(x), 7) for x in vec]
+    Style.objects.filter(pk=style.pk).update(vectors=vectors, vectors_sha256=sha)
+    style.vectors, style.vectors_sha256 = vectors, sha
+    return vec
+
+
+def style_input(style: Style, *, engine: Engine, brush_scale: int):
+    """What the engine takes for this style: its cached vector, or the picture."""
+    if engine.supports_vectors:
+        return style_vector(style, engine=engine, brush_scale=brush_scale)
+    return style_picture(style)
+
+
+def style_refresh(*, style: Style, engine: Engine | None = None) -> Style:
+    """Recompute the thumbnail and (with an engine) the default-scale vector."""
+    img = style_picture(style)
+    thumb = images.fit(img, THUMB_SIDE)
+    if style.thumbnail:
+        style.thumbnail.delete(save=False)
+    style.thumbnail.save("thumb.jpg", ContentFile(images.encode(thumb, "JPEG", quality=85)), save=False)
+    Style.objects.filter(pk=style.pk).update(thumbnail=style.thumbnail.name)
+    if engine is not None and engine.supports_vectors:
+        style.vectors, style.vectors_sha256 = {}, ""
+        style_vector(style, engine=engine, brush_scale=style.brush_scale)
+    return style
+
+
+def unique_slug(name: str, *, prefix: str = "") -> str:
+    base = slugify(f"{prefix} {name}".strip())[:120] or "style"
+    slug, n = base, 2
+    while Style.objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def style_create(*, owner, upload, name: str, artist: str = "", description: str = "") -> Style:
+    """A user's private style from any picture (re-encoded, at most 512 px)."""
+    from gallery.services import ServiceError
+
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("Give the style a name.", field="name")
+    try:
+        img = images.open_image(upload)
+    except images.ImageError as exc:
+        raise ServiceError(str(exc), code=exc.code, field="image") from None
+    img = images.fit(images.flatten(img), STYLE_SIDE)
+    style = Style(owner=owner, name=name[:120], artist=artist[:200], description=description,
+                  slug=unique_slug(name, prefix=owner.username if owner else ""))
+    style.image.save("style.jpg", ContentFile(images.encode(img, "JPEG", quality=92)), save=False)
+    style.thumbnail.save("thumb.jpg", ContentFile(
+        images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)), save=False)
+    try:
+        with transaction.atomic():
+            style.save()
+    except BaseException:
+        style.image.storage.delete(style.image.name)
+        style.thumbnail.storage.delete(style.thumbnail.name)
+        raise
+    return style

@@ -1,0 +1,54 @@
+// Result page: poll the status endpoint until the render finishes, then swap in the
+// picture; drive the before/after comparison slider.
+(function () {
+  const root = document.getElementById("work");
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+
+  const compare = $("compare");
+  const range = compare && compare.querySelector(".compare-range");
+  if (range) {
+    const move = () => compare.style.setProperty("--pos", range.value + "%");
+    range.addEventListener("input", move);
+    move();
+  }
+
+  function show(data) {
+    const badge = root.querySelector("[data-status-badge]");
+    if (badge) {
+      badge.textContent = data.status_label;
+      badge.className = "badge " + ({done: "text-bg-success", failed: "text-bg-danger",
+        running: "text-bg-primary"}[data.status] || "text-bg-secondary");
+    }
+    $("pending-label").textContent = data.status_label + "…";
+    root.dataset.status = data.status;
+    if (data.status === "done") {
+      $("result-img").src = data.result_url;
+      $("photo-img").src = data.result_url.replace(/image$/, "image?which=photo");
+      $("pending").classList.add("d-none");
+      $("result").classList.remove("d-none");
+      document.querySelectorAll("#downloads .btn").forEach((b) => b.classList.remove("disabled"));
+      document.querySelectorAll("form[action$='publish'] button").forEach((b) => { b.disabled = false; });
+      $("dimensions").textContent = data.width + " × " + data.height + " px · rendered in " + data.render_ms + " ms";
+    } else if (data.status === "failed") {
+      $("pending").classList.add("d-none");
+      $("error-message").textContent = data.error;
+      $("failed").classList.remove("d-none");
+    }
+  }
+
+  let delay = 500;
+  async function poll() {
+    try {
+      const response = await fetch(root.dataset.statusUrl, {headers: {Accept: "application/json"}});
+      if (response.ok) {
+        const data = await response.json();
+        show(data);
+        if (data.finished) return;
+      }
+    } catch (e) { /* network blip: try again */ }
+    delay = Math.min(delay * 1.5, 4000);
+    setTimeout(poll, delay);
+  }
+  if (root.dataset.status === "queued" || root.dataset.status === "running") poll();
+})();

@@ -1,0 +1,66 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from gallery import services
+from gallery.models import Stylization
+from gallery.styles import style_create
+from tests.imagegen import encoded, painting, photo
+
+
+@pytest.fixture
+def alice(db):
+    return get_user_model().objects.create_user("alice", password="pw-alice-123")
+
+
+@pytest.fixture
+def bob(db):
+    return get_user_model().objects.create_user("bob", password="pw-bob-123")
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_user("staffer", password="pw-staff-123", is_staff=True)
+
+
+def client_for(client, user):
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def catalog_style(db):
+    return style_create(owner=None, upload=encoded(painting(seed=1)), name="Red Strokes",
+                        artist="Test Painter", description="Bold red strokes.")
+
+
+@pytest.fixture
+def second_style(db):
+    return style_create(owner=None, upload=encoded(painting(seed=2)), name="Blue Dabs")
+
+
+def upload(name="holiday.jpg", size=(160, 120), fmt="JPEG", seed=0):
+    return SimpleUploadedFile(name, encoded(photo(*size, seed=seed), fmt), content_type="image/jpeg")
+
+
+@pytest.fixture
+def make_work(django_capture_on_commit_callbacks):
+    """Create a stylization through the service; rendered inline (sync django-q)."""
+
+    def make(owner, style, *, render=True, **kwargs):
+        with django_capture_on_commit_callbacks(execute=render):
+            work = services.stylization_create(
+                owner=owner, upload=kwargs.pop("upload", None) or upload(),
+                original_name="holiday.jpg", styles=[(style, 1.0)], **kwargs)
+        work.refresh_from_db()
+        return work
+
+    return make
+
+
+@pytest.fixture
+def done_work(alice, catalog_style, make_work):
+    work = make_work(alice, catalog_style, max_side=128)
+    assert work.status == Stylization.Status.DONE, work.error
+    return work

@@ -1,0 +1,178 @@
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from PIL import Image
+
+from gallery import services
+from gallery.models import Photo, Style, Stylization
+from gallery.styles import style_vector
+from stylize.engine import get_engine
+from tests.gallery.conftest import upload
+from tests.imagegen import encoded, photo
+
+
+def _files():
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_upload_is_reencoded_without_metadata_under_a_uuid_name(alice):
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    exif[0x010F] = "SecretCam"
+    data = encoded(photo(200, 100), "JPEG", exif=exif.tobytes(), comment=b"private note")
+    p = services.photo_create(owner=alice, upload=data, original_name="../../My Trip.JPG")
+    stored = Path(p.image.path).read_bytes()
+    assert b"SecretCam" not in stored and b"private note" not in stored
+    assert p.original_name == "My Trip.JPG" and "My Trip" not in p.image.name
+    assert (p.width, p.height) == (200, 100) and len(p.sha256) == 64
+    assert Image.open(io.BytesIO(stored)).getexif() == {}
+
+
+def test_the_whole_render_produces_a_picture_of_the_expected_size(done_work):
+    assert done_work.status == "done" and done_work.error == ""
+    out = Image.open(done_work.output.path)
+    assert out.size == (128, 96) == (done_work.width, done_work.height)
+    assert max(Image.open(done_work.thumbnail.path).size) <= services.THUMB_SIDE
+    assert done_work.render_ms is not None and done_work.attempts == 1
+    assert "magenta" in done_work.engine
+    assert done_work.started <= done_work.finished
+    assert not list(Path(settings.MEDIA_ROOT).rglob("*.part"))  # no temporary file left
+
+
+def test_rendering_again_a_done_row_does_nothing(done_work):
+    before = (done_work.output.name, done_work.finished, done_work.attempts)
+    services.stylization_render(stylization_id=done_work.pk)
+    done_work.refresh_from_db()
+    assert (done_work.output.name, done_work.finished, done_work.attempts) == before
+
+
+def test_a_render_that_fails_stores_a_readable_message(alice, catalog_style, make_work):
+    work = make_work(alice, catalog_style, render=False)
+    Path(work.photo.image.path).write_bytes(b"this is no longer an image")
+    services.stylization_render(stylization_id=work.pk)
+    work.refresh_from_db()
+    assert work.status == "failed"
+    assert "not an image we can read" in work.error and "Traceback" not in work.error
+
+
+def test_an_unexpected_error_is_logged_but_the_user_sees_a_plain_message(
+    alice, catalog_style, make_work, monkeypatch
+):
+    work = make_work(alice, catalog_style, render=False)
+    monkeypatch.setattr(services, "configured_engine", lambda: 1 / 0)
+    services.stylization_render(stylization_id=work.pk)
+    work.refresh_from_db()
+    assert work.status == "failed" and work.error == services.INTERNAL_ERROR
+
+
+def test_retry_requeues_a_failed_render_and_it_then_succeeds(
+    alice, catalog_style, make_work, django_capture_on_commit_callbacks
+):
+    work = make_work(alice, catalog_style, render=False)
+    services._fail(work.pk, "boom")
+    work.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stylization_retry(stylization=work)
+    work.refresh_from_db()
+    assert work.status == "done" and work.error == ""
+    with pytest.raises(services.ServiceError, match="Only a failed"):
+        services.stylization_retry(stylization=work)
+
+
+def test_catalog_style_vectors_are_cached_and_the_predictor_is_not_run_again(
+    catalog_style, monkeypatch
+):
+    engine = get_engine()
+    first = style_vector(catalog_style, engine=engine, brush_scale=256)
+    catalog_style.refresh_from_db()
+    assert "256" in catalog_style.vectors
+
+    def must_not_run(*a, **k):
+        raise AssertionError("the predictor ran for a cached style")
+
+    monkeypatch.setattr(engine, "style_vector", must_not_run)
+    again = style_vector(Style.objects.get(pk=catalog_style.pk), engine=engine, brush_scale=256)
+    np.testing.assert_allclose(first, again, atol=1e-6)
+
+
+def test_a_style_vector_is_recomputed_when_the_image_changes(catalog_style):
+    engine = get_engine()
+    old = style_vector(catalog_style, engine=engine, brush_scale=256)
+    Path(catalog_style.image.path).write_bytes(encoded(photo(256, 256, seed=9), "JPEG"))
+    new = style_vector(catalog_style, engine=engine, brush_scale=256)
+    assert np.linalg.norm(old - new) > 0.1
+
+
+def test_creating_with_someone_elses_photo_or_private_style_is_refused(alice, bob, catalog_style):
+    photo_of_bob = services.photo_create(owner=bob, upload=upload())
+    with pytest.raises(services.ServiceError, match="photo was not found"):
+        services.stylization_create(owner=alice, photo=photo_of_bob, styles=[(catalog_style, 1)])
+    from gallery.styles import style_create
+
+    bobs_style = style_create(owner=bob, upload=encoded(photo(64, 64)), name="Bob's")
+    with pytest.raises(services.ServiceError, match="style was not found"):
+        services.stylization_create(owner=alice, upload=upload(), styles=[(bobs_style, 1)])
+    assert Stylization.objects.count() == 0 and Photo.objects.filter(owner=alice).count() == 0
+
+
+def test_bad_options_create_nothing(alice, catalog_style):
+    before = _files()
+    with pytest.raises(services.ServiceError, match="Strength"):
+        services.stylization_create(owner=alice, upload=upload(), styles=[(catalog_style, 1)],
+                                    strength=2)
+    with pytest.raises(services.ServiceError, match="not an image"):
+        services.stylization_create(owner=alice, upload=b"nope", styles=[(catalog_style, 1)])
+    assert Stylization.objects.count() == 0 and Photo.objects.count() == 0
+    assert _files() == before
+
+
+def test_deleting_a_stylization_removes_its_files(done_work, django_capture_on_commit_callbacks):
+    paths = [Path(done_work.output.path), Path(done_work.thumbnail.path)]
+    assert all(p.exists() for p in paths)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stylization_delete(stylization=done_work)
+    assert not any(p.exists() for p in paths)
+    assert Path(done_work.photo.image.path).exists()  # the photo stays
+
+
+def test_deleting_a_photo_cascades_to_its_stylizations_and_all_files(
+    done_work, django_capture_on_commit_callbacks
+):
+    files = [Path(f.path) for f in (done_work.output, done_work.thumbnail, done_work.photo.image)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.photo_delete(photo=done_work.photo)
+    assert not Stylization.objects.filter(pk=done_work.pk).exists()
+    assert not any(p.exists() for p in files)
+
+
+def test_only_finished_work_can_be_published(alice, catalog_style, make_work, done_work):
+    queued = make_work(alice, catalog_style, render=False)
+    with pytest.raises(services.ServiceError, match="finished"):
+        services.stylization_set_public(stylization=queued, is_public=True)
+    services.stylization_set_public(stylization=done_work, is_public=True)
+    assert Stylization.objects.get(pk=done_work.pk).is_public
+
+
+def test_the_reaper_requeues_stuck_work_and_gives_up_after_three_attempts(
+    alice, catalog_style, make_work, django_capture_on_commit_callbacks
+):
+    stuck = make_work(alice, catalog_style, render=False)
+    long_ago = timezone.now() - timedelta(hours=2)
+    Stylization.objects.filter(pk=stuck.pk).update(status="running", started=long_ago, attempts=1)
+    hopeless = make_work(alice, catalog_style, render=False)
+    Stylization.objects.filter(pk=hopeless.pk).update(status="running", started=long_ago, attempts=3)
+    fresh = make_work(alice, catalog_style, render=False)  # just queued: left alone
+
+    assert services.stylizations_reap() == 2  # sync mode: the requeued one renders inline
+    stuck.refresh_from_db()
+    hopeless.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.status == "done" and stuck.attempts == 2
+    assert hopeless.status == "failed" and "several attempts" in hopeless.error
+    assert fresh.status == "queued"
