@@ -175,6 +175,9 @@ class StylizationStyle(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self):
+        return f"{self.display_name} × {self.weight:g}"
+
     @property
     def display_name(self) -> str:
         return self.style.name if self.style_id else self.style_name
@@ -185,3 +188,6 @@ class WorkerHeartbeat(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     seen = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} @ {self.seen:%Y-%m-%d %H:%M:%S}"
