@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.resources
+import os
 import threading
 
 import numpy as np
@@ -80,8 +81,9 @@ def session_options(threads: int) -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if threads:
-        opts.intra_op_num_threads = threads
+    # onnxruntime's own default left ~15% on the table here (0.78 s vs 0.66 s at 1024²):
+    # one thread per core we may run on.
+    opts.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
     return opts
 
 
@@ -166,9 +168,11 @@ class EmbeddedEngine(Engine):
             self._content_in: arr[None],
             self._vector_in: vector.reshape(1, 1, 1, VECTOR_SIZE),
         }
+        del arr
         with self._run_lock:
             out = self.transformer.run(None, feed)[0][0]
-        return images.from_array(out[:h, :w])
+        del feed
+        return images.from_array(out[:h, :w], inplace=True)
 
 
 def _predictor_input(pic: Image.Image, brush_scale: int) -> Image.Image:
