@@ -191,3 +191,43 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.seen:%Y-%m-%d %H:%M:%S}"
+
+
+class Exploration(models.Model):
+    """"Try every style": small previews of one photo in every style, rendered in one job."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="explorations")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="explorations")
+    status = models.CharField(max_length=10, choices=Stylization.Status.choices,
+                              default=Stylization.Status.QUEUED)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    render_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"every style on {self.photo}"
+
+    def get_absolute_url(self):
+        return reverse("exploration-detail", args=[self.id])
+
+
+class ExplorationPreview(models.Model):
+    exploration = models.ForeignKey(Exploration, on_delete=models.CASCADE, related_name="previews")
+    style = models.ForeignKey(Style, on_delete=models.CASCADE, related_name="+")
+    image = models.ImageField(upload_to=_result_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["style__position", "style__name"]
+        constraints = [models.UniqueConstraint(fields=["exploration", "style"],
+                                               name="one_preview_per_style")]
+
+    def __str__(self):
+        return f"{self.style} preview"

@@ -30,3 +30,8 @@ def stylization_files(sender, instance, **kwargs):
 @receiver(post_delete, sender=Style)
 def style_files(sender, instance, **kwargs):
     _delete_files_on_commit(instance.image, instance.thumbnail)
+
+
+@receiver(post_delete, sender="gallery.ExplorationPreview")
+def preview_files(sender, instance, **kwargs):
+    _delete_files_on_commit(instance.image)

@@ -100,3 +100,30 @@ def style_create(*, owner, upload, name: str, artist: str = "", description: str
         style.thumbnail.storage.delete(style.thumbnail.name)
         raise
     return style
+
+
+def catalog_load(*, directory, engine: Engine | None = None) -> tuple[int, int]:
+    """Put ``catalog.json``'s styles into the database; returns (created, skipped).
+
+    Idempotent and respectful of curation: a slug that already exists is left
+    exactly as staff keep it (name, text, image, position, active flag).
+    """
+    import json
+    from pathlib import Path
+
+    directory = Path(directory)
+    entries = json.loads((directory / "catalog.json").read_text())["styles"]
+    created = skipped = 0
+    for entry in entries:
+        if Style.objects.filter(slug=entry["slug"]).exists():
+            skipped += 1
+            continue
+        img = images.fit(images.flatten(images.open_image(directory / entry["image"])), STYLE_SIDE)
+        style = Style(slug=entry["slug"], name=entry["name"], artist=entry.get("artist", ""),
+                      description=entry.get("description", ""), position=entry.get("position", 0))
+        style.image.save("style.jpg", ContentFile(images.encode(img, "JPEG", quality=92)), save=False)
+        with transaction.atomic():
+            style.save()
+        style_refresh(style=style, engine=engine)
+        created += 1
+    return created, skipped

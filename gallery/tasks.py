@@ -11,3 +11,9 @@ def housekeeping() -> int:
     """Every minute: say the worker is alive, and requeue work that got stuck."""
     services.worker_heartbeat()
     return services.stylizations_reap()
+
+
+def render_exploration(exploration_id: str) -> None:
+    from gallery import explore
+
+    explore.exploration_render(exploration_id=exploration_id)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from gallery import views
+from gallery import views, views_styles
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -12,6 +12,16 @@ urlpatterns = [
     path("explore/", views.ExploreView.as_view(), name="explore"),
     path("styles/", views.StyleListView.as_view(), name="style-list"),
     path("styles/<uuid:pk>/image", views.StyleImageView.as_view(), name="style-image"),
+    path("my-styles/", views_styles.MyStylesView.as_view(), name="my-styles"),
+    path("my-styles/<uuid:pk>/delete", views_styles.MyStyleDeleteView.as_view(),
+         name="my-style-delete"),
+    path("photos/<uuid:pk>/try-every-style", views_styles.ExplorationCreateView.as_view(),
+         name="exploration-create"),
+    path("try/<uuid:pk>/", views_styles.ExplorationDetailView.as_view(), name="exploration-detail"),
+    path("try/<uuid:pk>/status", views_styles.ExplorationStatusView.as_view(),
+         name="exploration-status"),
+    path("try/<uuid:pk>/<uuid:style>.jpg", views_styles.ExplorationPreviewView.as_view(),
+         name="exploration-preview"),
     path("photos/<uuid:pk>/image", views.PhotoImageView.as_view(), name="photo-image"),
     path("photos/<uuid:pk>/delete/", views.PhotoDeleteView.as_view(), name="photo-delete"),
     path("w/<uuid:pk>/", views.StylizationDetailView.as_view(), name="stylization-detail"),

@@ -14,7 +14,13 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not :memory:, so a real worker process (tests/gallery/test_worker.py)
     # can share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One per test run, so two runs at once (a developer and CI) never share it.
+    import os
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"nstsite-test-{os.getpid()}.sqlite3")
+    }
 
 # Tests serve static files through the finders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True

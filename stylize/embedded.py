@@ -37,6 +37,8 @@ PACKAGE_VERSION = "0.1.0"
 MODEL_FILES = {
     "arbitrary_predict.onnx": "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d",
     "arbitrary_transform.onnx": "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd",
+    # Dumoulin et al.'s 26 learned styles: only used to generate the default catalog.
+    "multistyle26.onnx": "0a2a0c9436a935cd1d4279cd06e171475b06222cb37c8c8d4afc53a9a7a1885e",
 }
 VECTOR_SIZE = 100
 # The transformer downsamples twice by 2 and upsamples back: sides must be multiples of 4.

@@ -1,0 +1,29 @@
+// "Try every style": fill the grid in as previews are rendered.
+(function () {
+  const root = document.getElementById("exploration");
+  if (!root) return;
+  let delay = 400;
+  async function poll() {
+    try {
+      const response = await fetch(root.dataset.statusUrl, {headers: {Accept: "application/json"}});
+      if (response.ok) {
+        const data = await response.json();
+        data.previews.forEach((p) => {
+          const frame = root.querySelector('.explore-frame[data-style="' + p.style + '"]');
+          if (frame && !frame.querySelector("img")) {
+            const img = new Image();
+            img.alt = p.name;
+            img.src = p.url;
+            frame.replaceChildren(img);
+            frame.closest("button").disabled = false;
+          }
+        });
+        document.getElementById("explore-count").textContent = data.previews.length;
+        if (data.finished) return;
+      }
+    } catch (e) { /* try again */ }
+    delay = Math.min(delay * 1.3, 2000);
+    setTimeout(poll, delay);
+  }
+  if (root.dataset.status !== "done" && root.dataset.status !== "failed") poll();
+})();
