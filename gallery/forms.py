@@ -46,10 +46,10 @@ class StylizationForm(forms.Form):
     )
     weight = forms.FloatField(min_value=0.05, max_value=1.0, initial=1.0, required=False)
     style_2 = forms.ModelChoiceField(queryset=Style.objects.none(), required=False,
-                                     label="Blend with")
+                                     label="Blend with", empty_label="No second style")
     weight_2 = forms.FloatField(min_value=0.0, max_value=1.0, initial=0.5, required=False)
     style_3 = forms.ModelChoiceField(queryset=Style.objects.none(), required=False,
-                                     label="…and with")
+                                     label="…and with", empty_label="No third style")
     weight_3 = forms.FloatField(min_value=0.0, max_value=1.0, initial=0.5, required=False)
     strength = forms.FloatField(
         min_value=0.0, max_value=1.0, initial=1.0,
@@ -79,13 +79,13 @@ class StylizationForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
-            return data
         has_file, has_photo = bool(data.get("photo_file")), bool(data.get("photo"))
         if not has_file and not has_photo:
             self.add_error("photo_file", "Upload a photo or choose one of yours.")
         elif has_file and has_photo:
             self.add_error("photo_file", "Upload a new photo or choose an earlier one, not both.")
+        if any(f in self.errors for f in ("style", "style_2", "style_3")):
+            return data
         picked = [s for s in (data.get("style"), data.get("style_2"), data.get("style_3")) if s]
         if len({s.pk for s in picked}) != len(picked):
             self.add_error("style_2", "Each style can be picked only once.")

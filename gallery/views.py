@@ -94,7 +94,10 @@ class CreateStylizationView(LoginRequiredMixin, FormView):
             )
         except services.ServiceError as exc:
             field = {"photo": "photo_file", "styles": "style"}.get(exc.field or "", None)
-            form.add_error(field if field in form.fields else None, str(exc))
+            message = str(exc)
+            if field == "photo_file" and upload:
+                message += " Please choose a file again."
+            form.add_error(field if field in form.fields else None, message)
             return self.form_invalid(form)
         return redirect(stylization)
 

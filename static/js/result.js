@@ -29,7 +29,7 @@
       $("result").classList.remove("d-none");
       document.querySelectorAll("#downloads .btn").forEach((b) => b.classList.remove("disabled"));
       document.querySelectorAll("form[action$='publish'] button").forEach((b) => { b.disabled = false; });
-      $("dimensions").textContent = data.width + " × " + data.height + " px · rendered in " + data.render_ms + " ms";
+      $("dimensions").textContent = data.width + " × " + data.height + " px";
     } else if (data.status === "failed") {
       $("pending").classList.add("d-none");
       $("error-message").textContent = data.error;

@@ -1,0 +1,97 @@
+"""Fixtures for the browser tests: a live server, a catalog style and headless Chromium."""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+# Playwright's sync API runs an asyncio loop in this thread; the ORM calls the tests make
+# themselves (fixtures, assertions) would otherwise raise SynchronousOnlyOperation.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def catalog_style(transactional_db):
+    from gallery.styles import style_create
+    from tests.imagegen import encoded, painting
+
+    return style_create(owner=None, upload=encoded(painting(seed=1)), name="Red Strokes")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+class Guard:
+    """Collects console errors, page errors and requests that leave the live server."""
+
+    def __init__(self, base_url: str):
+        self.origin = urlsplit(base_url).netloc
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+
+    def route(self, route):
+        url = route.request.url
+        scheme = urlsplit(url).scheme
+        if scheme in ("data", "blob") or urlsplit(url).netloc == self.origin:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def console(self, msg):
+        if msg.type == "error":
+            self.errors.append(f"console: {msg.text} @ {msg.location.get('url', '')}")
+
+    def page_error(self, exc):
+        self.errors.append(f"pageerror: {exc}")
+
+    def check(self):
+        assert not self.blocked, f"requests left the live server: {self.blocked}"
+        assert not self.errors, f"browser errors: {self.errors}"
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Factory: a fresh context + page with the guards attached; checked at teardown."""
+    made = []
+
+    def make(viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, accept_downloads=True,
+                                      base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        guard = Guard(live_server.url)
+        context.route("**/*", guard.route)
+        page = context.new_page()
+        page.on("console", guard.console)
+        page.on("pageerror", guard.page_error)
+        made.append((context, guard))
+        return page, guard
+
+    yield make
+    for context, _ in made:
+        context.close()
+    for _, guard in made:
+        guard.check()
