@@ -52,7 +52,7 @@ STYLES = [
     ("Blueprint Ink", "Cream paper with blue ink line work and hatching."),
     ("Gilded Bark", "A dark, bark-like texture with gold and copper glints."),
 ]
-ARTIST = "Generated from Dumoulin et al. 2017, style {n} of 26 (Magenta multistyle network)"
+ARTIST = "Learned style {n} of 26 · Dumoulin et al. 2017"
 
 
 def canvas(side: int = SIDE) -> Image.Image:
