@@ -27,13 +27,21 @@ def real_queue(monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)  # enqueue into the ORM broker, don't run inline
 
 
+def _database_url() -> str:
+    """The test database as a URL, so the worker process opens the very same one."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 @pytest.fixture
 def qcluster(transactional_db, tmp_path):
-    db_name = connection.settings_dict["NAME"]
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
         "DJANGO_SETTINGS_MODULE": "nstsite.settings",
-        "DATABASE_URL": f"sqlite:///{db_name}",
+        "DATABASE_URL": _database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "NST_DATA_DIR": str(tmp_path / "worker-var"),
         "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
