@@ -24,6 +24,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "bootstrap",
     "django_q",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "stylize",
     "gallery",
 ]
@@ -98,6 +102,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# A cache every process shares: API throttle counters must be global, not per gunicorn worker.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        if env_str("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "nst_cache"}
+    )
+}
+
 # Largest upload accepted, in bytes (also enforced by the image decoder).
 NST_MAX_UPLOAD_BYTES = env_int("NST_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = NST_MAX_UPLOAD_BYTES + 1024 * 1024
@@ -149,6 +162,40 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# REST API (gallery/api, docs/api.md). Throttles are per user (per IP for the token
+# endpoint); renders cost CPU, uploads cost disk and decoding, so each has its own budget.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "gallery.api.pagination.Pagination",
+    "PAGE_SIZE": 24,
+    "DEFAULT_SCHEMA_CLASS": "gallery.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "gallery.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "uploads": f"{env_int('NST_API_UPLOADS_PER_HOUR', 120, minimum=1)}/hour",
+        "renders": f"{env_int('NST_API_RENDERS_PER_HOUR', 60, minimum=1)}/hour",
+        "auth": f"{env_int('NST_API_TOKEN_PER_MINUTE', 20, minimum=1)}/minute",
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "nstsite API",
+    "DESCRIPTION": "Neural style transfer: upload photos, stylize them, download and publish. "
+                   "Guide: docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 NST_MAX_PIXELS = env_int("NST_MAX_PIXELS", 50_000_000, minimum=1_000_000)

@@ -27,3 +27,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = DATA_DIR / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Throttle counters per test process, cleared by tests/api/conftest.py between tests.
+# (The site itself uses a shared database or Redis cache; see settings.CACHES.)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -49,7 +49,8 @@ def test_try_every_style_fills_the_grid_and_a_click_renders_full_size(
     page.wait_for_url("**/try/**")
     page.wait_for_function("document.querySelectorAll('.explore-frame img').length === 6")
     page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
-    sizes = page.eval_on_selector_all(".explore-frame img", "els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+    sizes = page.eval_on_selector_all(".explore-frame img",
+                                      "els => els.map(e => [e.naturalWidth, e.naturalHeight])")
     assert sizes == [[320, 240]] * 6
     assert page.locator("#explore-count").inner_text() == "6"
     page.screenshot(path=artifacts / "explorer.png", full_page=True)

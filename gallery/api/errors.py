@@ -1,0 +1,121 @@
+"""One JSON error shape for every failure: ``{"detail": ..., "code": ..., "errors": {...}}``.
+
+Services raise ``ServiceError`` with a ``code``; this module is the only place that turns
+those codes into HTTP statuses, so the web pages and the API agree on what went wrong.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from gallery.services import ServiceError
+
+# Codes not listed are the person's input being wrong in some other way: 400.
+SERVICE_STATUS = {
+    "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "unsupported": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "conflict": status.HTTP_409_CONFLICT,
+}
+
+
+class ServiceFailed(exceptions.APIException):
+    """A ``ServiceError`` on its way out; ``not_found`` here means a referenced id, hence 400."""
+
+    def __init__(self, exc: ServiceError):
+        self.status_code = SERVICE_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
+        self.field = exc.field
+        super().__init__(detail=str(exc), code=exc.code)
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request is too large."
+    default_code = "too_large"
+
+
+class NotReady(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The picture has not been rendered yet."
+    default_code = "not_ready"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Documents the error body in the OpenAPI schema (never used to validate)."""
+
+    detail = serializers.CharField(help_text="A message a person can read.")
+    code = serializers.CharField(help_text="Machine-readable reason, e.g. invalid, not_found, too_large.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="Per-field messages, for validation errors.")
+
+
+@contextmanager
+def api_fields(**names):
+    """Report a service's field under the API's name for it (services say "photo" for the
+    uploaded file; the API calls it "image" or "photo_file")."""
+    try:
+        yield
+    except ServiceError as exc:
+        exc.field = names.get(exc.field or "", exc.field)
+        raise
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        exc = ServiceFailed(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit on non-file form data / body size; not an APIException.
+        exc = TooLarge()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500
+    response.data = _body(exc, response.data)
+    return response
+
+
+def _body(exc, data) -> dict:
+    if isinstance(exc, ServiceFailed):
+        body = {"detail": str(exc.detail), "code": exc.detail.code}
+        if exc.field:
+            body["errors"] = {exc.field: [str(exc.detail)]}
+        return body
+    if isinstance(exc, exceptions.ValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        return {"detail": _first_message(errors), "code": "invalid", "errors": _flatten(errors)}
+    detail = data.get("detail", "") if isinstance(data, dict) else data
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    return {"detail": str(detail), "code": str(code)}
+
+
+def _flatten(errors) -> dict[str, list[str]]:
+    """Nested serializer errors ({"styles": [{"weight": [...]}]}) as "styles.0.weight": [...]."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                # a nested list's own errors belong to the list field itself
+                own = key == "non_field_errors" and prefix
+                walk(prefix if own else (f"{prefix}.{key}" if prefix else str(key)), sub)
+        elif isinstance(value, list) and value and not all(isinstance(v, str) for v in value):
+            for i, sub in enumerate(value):
+                walk(f"{prefix}.{i}" if prefix else str(i), sub)
+        elif isinstance(value, list):
+            if value:
+                flat.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in value)
+        else:
+            flat.setdefault(prefix or "non_field_errors", []).append(str(value))
+
+    walk("", errors)
+    return flat
+
+
+def _first_message(errors) -> str:
+    for field, messages in _flatten(errors).items():
+        if messages:
+            return messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
+    return "Invalid input."

@@ -1,0 +1,156 @@
+"""What the API reads and writes. Validation of images and options stays in the services;
+these only check shapes (so the schema can describe them) and build absolute links."""
+
+from __future__ import annotations
+
+import json
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from gallery.models import Photo, Style, Stylization
+from stylize.engine import BRUSH_SCALE_RANGE, MAX_SIDE_LIMIT, MAX_STYLES, MIN_MAX_SIDE
+
+
+def _absolute(serializer, name, obj, query="") -> str:
+    url = reverse(name, args=[obj.pk]) + query
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(url) if request else url
+
+
+class StyleSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    is_catalog = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Style
+        fields = ["id", "slug", "name", "artist", "description", "image_url", "thumbnail_url",
+                  "is_catalog"]
+        read_only_fields = fields
+
+    def get_image_url(self, obj) -> str:
+        return _absolute(self, "api-style-image", obj)
+
+    def get_thumbnail_url(self, obj) -> str:
+        return _absolute(self, "api-style-image", obj, "?size=thumb")
+
+
+class StyleCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    # A plain file: the service's decoder decides what is an image (and answers 413/415).
+    image = serializers.FileField(help_text="A painting or texture (JPEG, PNG, WebP, GIF, TIFF, BMP).")
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["id", "width", "height", "original_name", "image_url", "created"]
+        read_only_fields = fields
+
+    def get_image_url(self, obj) -> str:
+        return _absolute(self, "api-photo-image", obj)
+
+
+class PhotoCreateSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG or WebP (GIF, TIFF, BMP too).")
+
+
+class StyleWeightSerializer(serializers.Serializer):
+    style = serializers.UUIDField()
+    weight = serializers.FloatField(min_value=0.0, max_value=1000.0, default=1.0)
+
+
+class StylizationPartSerializer(serializers.Serializer):
+    style = serializers.UUIDField(source="style_id", allow_null=True,
+                                  help_text="Null once the style has been deleted.")
+    name = serializers.CharField(source="display_name")
+    weight = serializers.FloatField()
+
+
+class _OptionsSerializer(serializers.Serializer):
+    photo = serializers.UUIDField(required=False, help_text="One of your photos.")
+    strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
+    preserve_color = serializers.BooleanField(default=False)
+    max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024)
+    brush_scale = serializers.IntegerField(min_value=BRUSH_SCALE_RANGE[0],
+                                           max_value=BRUSH_SCALE_RANGE[1], default=256)
+
+
+class StylizationCreateSerializer(_OptionsSerializer):
+    """JSON body: an existing photo and a list of styles with weights."""
+
+    styles = StyleWeightSerializer(many=True, min_length=1, max_length=MAX_STYLES)
+
+
+class JSONStylesField(serializers.CharField):
+    """Multipart forms carry flat strings, so the style list travels as a JSON text."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise serializers.ValidationError(
+                'Give styles as JSON, e.g. [{"style": "<id>", "weight": 1.0}].') from None
+        inner = StyleWeightSerializer(data=value, many=True, min_length=1, max_length=MAX_STYLES)
+        inner.is_valid(raise_exception=True)
+        return inner.validated_data
+
+
+class StylizationUploadSerializer(_OptionsSerializer):
+    """Multipart body: upload the photo and stylize it in one call."""
+
+    photo_file = serializers.FileField(required=False, help_text="A new photo (instead of `photo`).")
+    styles = JSONStylesField(help_text='JSON text: [{"style": "<style id>", "weight": 1.0}, ...]')
+
+
+class StylizationSerializer(serializers.ModelSerializer):
+    photo = serializers.UUIDField(source="photo_id", read_only=True)
+    styles = StylizationPartSerializer(source="parts", many=True, read_only=True)
+    result_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Stylization
+        fields = ["id", "status", "error", "photo", "styles", "strength", "preserve_color",
+                  "max_side", "brush_scale", "is_public", "width", "height", "created", "started",
+                  "finished", "render_ms", "result_url", "thumbnail_url", "download_url"]
+        read_only_fields = fields
+
+    def _done(self, obj) -> bool:
+        return obj.status == Stylization.Status.DONE
+
+    def get_result_url(self, obj) -> str | None:
+        return _absolute(self, "api-stylization-image", obj) if self._done(obj) else None
+
+    def get_thumbnail_url(self, obj) -> str | None:
+        return _absolute(self, "api-stylization-image", obj, "?size=thumb") if self._done(obj) else None
+
+    def get_download_url(self, obj) -> str | None:
+        return _absolute(self, "api-stylization-download", obj) if self._done(obj) else None
+
+
+class StylizationPatchSerializer(serializers.Serializer):
+    is_public = serializers.BooleanField(help_text="Publish (only when done) or unpublish.")
+
+
+class PublicWorkSerializer(StylizationSerializer):
+    author = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta(StylizationSerializer.Meta):
+        fields = ["id", "author", "styles", "width", "height", "created", "result_url",
+                  "thumbnail_url", "download_url"]
+        read_only_fields = fields
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,20 @@
+"""/api/v1/… (the API), /api/schema/ (OpenAPI 3) and /api/docs/ (Swagger UI, assets served locally)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from gallery.api import stylizations, views
+
+router = SimpleRouter()
+router.register("styles", views.StyleViewSet, basename="api-style")
+router.register("photos", views.PhotoViewSet, basename="api-photo")
+router.register("stylizations", stylizations.StylizationViewSet, basename="api-stylization")
+router.register("gallery", views.GalleryViewSet, basename="api-gallery")
+
+urlpatterns = [
+    path("v1/auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,56 @@
+"""Fixtures for the API tests: alice owns a photo, a finished picture and a private style."""
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from gallery.styles import style_create
+from tests.gallery.conftest import (  # noqa: F401  (fixtures shared with the page tests)
+    alice,
+    bob,
+    catalog_style,
+    done_work,
+    make_work,
+)
+from tests.imagegen import encoded, painting, photo
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Throttle counters live in the (process-wide) cache; each test starts with none used.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def token_for(user) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+@pytest.fixture
+def api():
+    """api(user) → an APIClient sending that user's token (None: anonymous)."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def private_style(alice):  # noqa: F811  (the imported fixture)
+    return style_create(owner=alice, upload=encoded(painting(seed=3)), name="Alice's Ink")
+
+
+def image_file(name="holiday.jpg", size=(160, 120), fmt="JPEG", seed=0):
+    content_type = {"JPEG": "image/jpeg", "PNG": "image/png"}.get(fmt, "application/octet-stream")
+    return SimpleUploadedFile(name, encoded(photo(*size, seed=seed), fmt), content_type=content_type)
+
+
+def painting_file(name="ink.png"):
+    return SimpleUploadedFile(name, encoded(painting(seed=5)), content_type="image/png")
