@@ -82,8 +82,11 @@ def style_create(*, owner, upload, name: str, artist: str = "", description: str
     name = (name or "").strip()
     if not name:
         raise ServiceError("Give the style a name.", field="name")
+    from django.conf import settings
+
     try:
-        img = images.open_image(upload)
+        img = images.open_image(upload, max_bytes=settings.NST_MAX_UPLOAD_BYTES,
+                                max_pixels=settings.NST_MAX_PIXELS)
     except images.ImageError as exc:
         raise ServiceError(str(exc), code=exc.code, field="image") from None
     img = images.fit(images.flatten(img), STYLE_SIDE)
