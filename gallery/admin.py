@@ -1,9 +1,14 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils.html import format_html
 
 from gallery import services
 from gallery.models import Photo, Style, Stylization, StylizationStyle, WorkerHeartbeat
-from gallery.styles import style_refresh
+from gallery.styles import STYLE_SIDE, style_refresh
+from stylize import images
 
 
 def _thumb(url, size=64):
@@ -11,8 +16,31 @@ def _thumb(url, size=64):
                        url, size, size)
 
 
+class StyleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Style
+        fields = ("name", "slug", "artist", "description", "image", "thumbnail", "brush_scale",
+                  "is_active", "position", "owner")
+
+    def clean_image(self):
+        """Same rules as every upload: our decoder's checks, re-encoded, metadata gone."""
+        upload = self.cleaned_data.get("image")
+        if not isinstance(upload, UploadedFile):
+            return upload  # unchanged
+        from django.conf import settings
+
+        try:
+            img = images.open_image(upload, max_bytes=settings.NST_MAX_UPLOAD_BYTES,
+                                    max_pixels=settings.NST_MAX_PIXELS)
+        except images.ImageError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        img = images.fit(images.flatten(img), STYLE_SIDE)
+        return ContentFile(images.encode(img, "JPEG", quality=92), name="style.jpg")
+
+
 @admin.register(Style)
 class StyleAdmin(admin.ModelAdmin):
+    form = StyleAdminForm
     list_display = ("preview", "name", "artist", "is_active", "position", "catalog", "owner", "has_vector")
     list_display_links = ("preview", "name")
     list_editable = ("is_active", "position")
@@ -20,7 +48,6 @@ class StyleAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "artist", "description")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("preview_large", "vectors_sha256", "created")
-    exclude = ("vectors",)
     actions = ["activate", "deactivate", "recompute_vectors", "promote_to_catalog"]
     ordering = ("position", "name")
 
@@ -41,6 +68,9 @@ class StyleAdmin(admin.ModelAdmin):
         return bool(obj.vectors)
 
     def save_model(self, request, obj, form, change):
+        if change and "image" in form.changed_data:
+            old = Style.objects.get(pk=obj.pk).image
+            transaction.on_commit(lambda: old.storage.delete(old.name))
         super().save_model(request, obj, form, change)
         if "image" in form.changed_data or not obj.thumbnail:
             style_refresh(style=obj, engine=_engine_or_none(request))
@@ -86,6 +116,13 @@ class PhotoAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "sha256", "width", "height", "created")
     date_hierarchy = "created"
 
+    # Staff may look and delete, never change: no re-assigning an owner to peek at a photo.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 class PartInline(admin.TabularInline):
     model = StylizationStyle
@@ -105,6 +142,13 @@ class StylizationAdmin(admin.ModelAdmin):
     inlines = [PartInline]
     actions = ["retry_failed"]
     date_hierarchy = "created"
+
+    # Status, publication and files belong to the owner and the worker, not to staff.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     @admin.action(description="Retry the failed ones")
     def retry_failed(self, request, queryset):

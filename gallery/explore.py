@@ -55,7 +55,7 @@ def exploration_render(*, exploration_id) -> None:
     try:
         engine = configured_engine()
         with exploration.photo.image.open("rb") as fh:
-            photo = images.flatten(images.fit(images.open_image(fh.read(), max_pixels=10**9),
+            photo = images.flatten(images.fit(images.open_stored(fh.read()),
                                               PREVIEW_SIDE))
         done = set(exploration.previews.values_list("style_id", flat=True))
         for style in exploration_styles(exploration).exclude(pk__in=done):

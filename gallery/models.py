@@ -156,12 +156,13 @@ class Stylization(models.Model):
     def style_names(self) -> str:
         return " + ".join(part.display_name for part in self.parts.all())
 
-    @property
-    def download_stem(self) -> str:
+    def download_stem_for(self, user) -> str:
+        """``<photo>-<style>`` for the owner; others never learn the photo's file name."""
         from django.utils.text import slugify
 
         styles = "-".join(slugify(p.display_name) for p in self.parts.all()) or "styled"
-        return f"{self.photo.stem}-{styles}"[:120]
+        base = self.photo.stem if user is not None and user.pk == self.owner_id else "picture"
+        return f"{base}-{styles}"[:120]
 
 
 class StylizationStyle(models.Model):

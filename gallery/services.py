@@ -128,7 +128,8 @@ def stylization_create(
             if stored:
                 stored.storage.delete(stored.name)
             raise
-        transaction.on_commit(lambda: stylization_enqueue(stylization_id=stylization.pk))
+        # robust: if the broker is down the row is saved anyway and the reaper enqueues it later.
+        transaction.on_commit(lambda: stylization_enqueue(stylization_id=stylization.pk), robust=True)
     return stylization
 
 
@@ -158,7 +159,7 @@ def stylization_retry(*, stylization: Stylization) -> Stylization:
         Stylization.objects.filter(pk=stylization.pk).update(
             status=Stylization.Status.QUEUED, error="", attempts=0, started=None, finished=None,
             queued_at=timezone.now())
-        transaction.on_commit(lambda: stylization_enqueue(stylization_id=stylization.pk))
+        transaction.on_commit(lambda: stylization_enqueue(stylization_id=stylization.pk), robust=True)
     stylization.refresh_from_db()
     return stylization
 
@@ -181,19 +182,21 @@ def stylization_delete(*, stylization: Stylization) -> None:
 def stylization_render(*, stylization_id) -> None:
     """Render one stylization. Idempotent: a row that is already done is left alone."""
     now = timezone.now()
+    # Only a queued row can be claimed: a duplicate delivery of a row another worker is
+    # rendering does nothing (the reaper puts rows whose worker died back to queued).
     claimed = (
-        Stylization.objects.filter(pk=stylization_id)
-        .exclude(status__in=[Stylization.Status.DONE, Stylization.Status.FAILED])
+        Stylization.objects.filter(pk=stylization_id, status=Stylization.Status.QUEUED)
         .update(status=Stylization.Status.RUNNING, started=now, attempts=F("attempts") + 1)
     )
     if not claimed:
         return
     row = (Stylization.objects.select_related("photo")
            .prefetch_related("parts__style").get(pk=stylization_id))
+    output = thumbnail = None
     try:
         engine = configured_engine()
         with row.photo.image.open("rb") as fh:
-            photo = images.open_image(fh.read(), max_pixels=settings.NST_MAX_PIXELS * 2)
+            photo = images.open_stored(fh.read())
         styles = [(style_input(part.style, engine=engine, brush_scale=row.brush_scale), part.weight)
                   for part in row.parts.all() if part.style_id]
         if not styles:
@@ -206,16 +209,19 @@ def stylization_render(*, stylization_id) -> None:
         output = _save_atomically("results", images.encode(result, "PNG"), ".png")
         thumb = images.fit(result, THUMB_SIDE)
         thumbnail = _save_atomically("results", images.encode(thumb, "JPEG", quality=85), ".jpg")
-    except (images.ImageError, EngineError, ServiceError) as exc:
-        _fail(stylization_id, str(exc))
-        return
-    except ModelError as exc:
-        log.error("model not available: %s", exc)
-        _fail(stylization_id, INTERNAL_ERROR)
-        return
-    except Exception:
-        log.exception("rendering %s failed", stylization_id)
-        _fail(stylization_id, INTERNAL_ERROR)
+    except Exception as exc:
+        for name in (output, thumbnail):  # nothing half-made stays behind
+            if name:
+                default_storage.delete(name)
+        if isinstance(exc, images.ImageError | EngineError | ServiceError):
+            message = str(exc)
+        elif isinstance(exc, ModelError):
+            log.error("model not available: %s", exc)
+            message = INTERNAL_ERROR
+        else:
+            log.exception("rendering %s failed", stylization_id)
+            message = INTERNAL_ERROR
+        _fail(stylization_id, message)
         return
     finished = Stylization.objects.filter(pk=stylization_id, status=Stylization.Status.RUNNING).update(
         status=Stylization.Status.DONE, output=output, thumbnail=thumbnail, width=result.width,
@@ -243,9 +249,14 @@ def _save_atomically(folder: str, data: bytes, ext: str) -> str:
         return default_storage.save(name, ContentFile(data))
     os.makedirs(os.path.dirname(final), exist_ok=True)
     tmp = f"{final}.part"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, final)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     return name
 
 

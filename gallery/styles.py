@@ -19,7 +19,7 @@ THUMB_SIDE = 256
 
 def style_picture(style: Style):
     with style.image.open("rb") as fh:
-        return images.open_image(fh.read())
+        return images.open_stored(fh.read())
 
 
 def style_image_sha256(style: Style) -> str:
@@ -57,7 +57,8 @@ def style_refresh(*, style: Style, engine: Engine | None = None) -> Style:
     img = style_picture(style)
     thumb = images.fit(img, THUMB_SIDE)
     if style.thumbnail:
-        style.thumbnail.delete(save=False)
+        old = style.thumbnail.name  # removed only once the new one is committed
+        transaction.on_commit(lambda: style.thumbnail.storage.delete(old))
     style.thumbnail.save("thumb.jpg", ContentFile(images.encode(thumb, "JPEG", quality=85)), save=False)
     Style.objects.filter(pk=style.pk).update(thumbnail=style.thumbnail.name)
     if engine is not None and engine.supports_vectors:

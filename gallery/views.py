@@ -179,12 +179,15 @@ class StylizationImageView(StylizationAccessMixin, View):
     def get(self, request, pk):
         work = self.get_object()
         if request.GET.get("which") == "photo":
+            # Publishing shares the picture, never the original photo.
+            if work.owner_id != request.user.pk:
+                raise Http404("No such picture.")
             field = work.photo.image
         else:
             field = work.thumbnail if request.GET.get("size") == "thumb" else work.output
         if not field:
             raise Http404("Not rendered yet.")
-        return _file_response(field, cache_private=not work.is_public)
+        return _file_response(field)
 
 
 class StylizationDownloadView(StylizationAccessMixin, View):
@@ -197,11 +200,11 @@ class StylizationDownloadView(StylizationAccessMixin, View):
         if ext is None:
             return HttpResponse("Unknown format; use png, jpeg or webp.", status=400,
                                 content_type="text/plain")
-        filename = f"{work.download_stem}.{ext}"
+        filename = f"{work.download_stem_for(request.user)}.{ext}"
         if ext == "png":
-            return _file_response(work.output, filename=filename, cache_private=not work.is_public)
+            return _file_response(work.output, filename=filename)
         with work.output.open("rb") as fh:
-            img = images.open_image(fh.read(), max_pixels=10**9)
+            img = images.open_stored(fh.read())
         data = images.encode(img, "JPEG" if ext == "jpg" else "WEBP", quality=92)
         response = HttpResponse(data, content_type=images.OUTPUT_FORMATS[
             "JPEG" if ext == "jpg" else "WEBP"])
@@ -210,8 +213,10 @@ class StylizationDownloadView(StylizationAccessMixin, View):
 
 
 def _file_response(field, *, filename=None, cache_private=True):
+    # Works are "private" even when published: a shared cache would keep serving one
+    # for an hour after its owner unpublished it.
     response = FileResponse(field.open("rb"), as_attachment=bool(filename), filename=filename or "")
-    response["Cache-Control"] = "private, max-age=3600" if cache_private else "public, max-age=3600"
+    response["Cache-Control"] = "private, max-age=600" if cache_private else "public, max-age=3600"
     return response
 
 

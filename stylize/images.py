@@ -199,13 +199,23 @@ def encode(img: Image.Image, fmt: str = "PNG", *, quality: int = 92) -> bytes:
     # A fresh image carries pixels only; .info (exif, comments, icc) is left behind.
     clean = Image.frombytes(img.mode, img.size, img.tobytes())
     buf = io.BytesIO()
-    if fmt == "JPEG":
-        clean.save(buf, "JPEG", quality=quality, optimize=True, subsampling=0)
-    elif fmt == "WEBP":
-        clean.save(buf, "WEBP", quality=quality, method=4)
-    else:
-        clean.save(buf, "PNG", compress_level=6)
+    try:
+        if fmt == "JPEG":
+            # No optimize=True: Pillow then sizes its buffer from the pixel count and fails
+            # with "broken data stream" on detailed or noisy pictures.
+            clean.save(buf, "JPEG", quality=quality, subsampling=0)
+        elif fmt == "WEBP":
+            clean.save(buf, "WEBP", quality=quality, method=4)
+        else:
+            clean.save(buf, "PNG", compress_level=6)
+    except (OSError, ValueError) as exc:
+        raise ImageError(f"The picture could not be saved as {fmt} ({exc}).", "encode") from None
     return buf.getvalue()
+
+
+def open_stored(data: bytes) -> Image.Image:
+    """Open a file this site wrote itself: same checks, but no upload-sized limits."""
+    return open_image(data, max_pixels=10**9, max_bytes=len(data) + 1)
 
 
 def to_array(img: Image.Image) -> np.ndarray:

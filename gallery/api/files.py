@@ -22,18 +22,19 @@ def file_response(field, *, filename: str | None = None, private: bool = True) -
     return response
 
 
-def download_response(work, fmt: str) -> HttpResponse:
+def download_response(work, fmt: str, user=None) -> HttpResponse:
     """``work.output`` (always stored as PNG) as an attachment in ``fmt``."""
     pil_format, ext = DOWNLOAD_FORMATS[fmt]
-    filename = f"{work.download_stem}.{ext}"
+    filename = f"{work.download_stem_for(user)}.{ext}"
     if pil_format == "PNG":
-        return file_response(work.output, filename=filename, private=not work.is_public)
+        return file_response(work.output, filename=filename)
     # Our own rendering: no size caps beyond what the renderer already allowed.
     with work.output.open("rb") as fh:
         raw = fh.read()
-    img = images.open_image(raw, max_pixels=10**9, max_bytes=len(raw) + 1)
+    img = images.open_stored(raw)
     data = images.encode(img, pil_format, quality=92)
     response = HttpResponse(data, content_type=images.OUTPUT_FORMATS[pil_format])
     response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, max-age=3600" if not work.is_public else "public, max-age=3600"
+    # private even when published: a shared cache must not outlive an unpublish
+    response["Cache-Control"] = "private, max-age=600"
     return response

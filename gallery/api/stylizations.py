@@ -151,7 +151,7 @@ class StylizationViewSet(_FileNegotiationMixin, UploadLimitMixin, mixins.ListMod
         field = work.thumbnail if thumb else work.output
         if not field:
             raise NotReady()
-        return file_response(field, private=not work.is_public)
+        return file_response(field)
 
     @extend_schema(summary="Download the result as an attachment", parameters=[FORMAT_PARAM],
                    responses=DOWNLOAD_RESPONSES)
@@ -163,7 +163,7 @@ class StylizationViewSet(_FileNegotiationMixin, UploadLimitMixin, mixins.ListMod
             raise ValidationError({"format": ["Unknown format; use png, jpeg or webp."]})
         if not work.output:
             raise NotReady()
-        return download_response(work, fmt)
+        return download_response(work, fmt, user=request.user)
 
 
 def _is_uuid(value) -> bool:

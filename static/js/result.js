@@ -24,7 +24,7 @@
     root.dataset.status = data.status;
     if (data.status === "done") {
       $("result-img").src = data.result_url;
-      $("photo-img").src = data.result_url.replace(/image$/, "image?which=photo");
+      if ($("photo-img")) $("photo-img").src = data.result_url.replace(/image$/, "image?which=photo");
       $("pending").classList.add("d-none");
       $("result").classList.remove("d-none");
       document.querySelectorAll("#downloads .btn").forEach((b) => b.classList.remove("disabled"));

@@ -195,3 +195,46 @@ def test_the_explorer_makes_one_preview_per_active_style_of_the_expected_size(
     assert b.get(exploration.get_absolute_url()).status_code == 404
     assert b.get(status["previews"][0]["url"]).status_code == 404
     assert b.post(reverse("exploration-create", args=[photo.pk])).status_code == 404
+
+
+def test_admin_style_uploads_are_checked_and_reencoded(client, staff):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    staff.is_superuser = True
+    staff.save()
+    c = client_for(client, staff)
+    url = reverse("admin:gallery_style_add")
+    form = {"name": "Admin style", "slug": "admin-style", "brush_scale": 256, "position": 5,
+            "is_active": "on"}
+    before = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) \
+        if Path(settings.MEDIA_ROOT).exists() else []
+    ico = SimpleUploadedFile("x.ico", encoded(painting(64), "ICO"))
+    r = c.post(url, {**form, "image": ico})
+    assert r.status_code == 200 and "not an image we can read" in r.content.decode()
+    after = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) \
+        if Path(settings.MEDIA_ROOT).exists() else []
+    assert after == before and not Style.objects.filter(slug="admin-style").exists()
+
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    big = SimpleUploadedFile("big.jpg", encoded(painting(900), "JPEG", exif=exif.tobytes()))
+    r = c.post(url, {**form, "image": big})
+    assert r.status_code == 302
+    style = Style.objects.get(slug="admin-style")
+    data = Path(style.image.path).read_bytes()
+    assert b"SecretCam" not in data and max(Image.open(style.image.path).size) == 512
+    assert style.thumbnail and "256" in style.vectors
+
+
+def test_staff_cannot_change_photos_or_stylizations_in_admin(client, staff, done_work):
+    staff.is_superuser = True
+    staff.save()
+    c = client_for(client, staff)
+    r = c.post(reverse("admin:gallery_photo_change", args=[done_work.photo.pk]),
+               {"owner": staff.pk, "original_name": "mine now"})
+    assert r.status_code == 403
+    r = c.post(reverse("admin:gallery_stylization_change", args=[done_work.pk]),
+               {"is_public": "on", "status": "done"})
+    assert r.status_code == 403
+    done_work.refresh_from_db()
+    assert done_work.photo.owner_id != staff.pk and not done_work.is_public

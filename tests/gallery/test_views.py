@@ -80,11 +80,16 @@ def test_published_work_is_visible_to_everyone_but_actions_stay_with_the_owner(
     for user in (None, bob):
         c = client_for(client, user)
         for name, query in PRIVATE_WORK_URLS[:-1]:  # all but delete
-            assert c.get(reverse(name, args=[done_work.pk]) + query).status_code == 200
+            expected = 404 if query == "?which=photo" else 200  # the original stays private
+            assert c.get(reverse(name, args=[done_work.pk]) + query).status_code == expected
         assert c.get(reverse("stylization-delete", args=[done_work.pk])).status_code in (302, 404)
+        page = c.get(done_work.get_absolute_url()).content.decode()
+        assert "holiday" not in page and "which=photo" not in page  # nor its file name
+        download = c.get(reverse("stylization-download", args=[done_work.pk]), {"format": "jpeg"})
+        assert 'filename="picture-red-strokes.jpg"' in download["Content-Disposition"]
         c.logout()
     page = client.get(reverse("explore"))
-    assert str(done_work.pk) in page.content.decode()
+    assert str(done_work.pk) in page.content.decode() and "holiday" not in page.content.decode()
 
 
 def test_download_has_a_meaningful_name_and_decodes(client, done_work):

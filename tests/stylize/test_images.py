@@ -192,3 +192,19 @@ def test_fit_shrinks_keeping_aspect_and_never_enlarges():
 def test_array_round_trip_is_lossless():
     img = photo(50, 40)
     assert np.array_equal(np.asarray(images.from_array(images.to_array(img))), np.asarray(img))
+
+
+def test_detailed_noisy_pictures_encode_as_jpeg():
+    # Pillow's optimize=True path failed on these with "broken data stream".
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8))
+    for quality in (85, 92, 95):
+        data = encode(noise, "JPEG", quality=quality)
+        assert Image.open(io.BytesIO(data)).size == (300, 200)
+
+
+def test_stored_files_are_not_held_to_upload_limits():
+    big = encoded(Image.fromarray(
+        np.random.default_rng(1).integers(0, 256, (600, 800, 3), dtype=np.uint8)), "PNG")
+    with pytest.raises(ImageError, match="larger than"):
+        open_image(big, max_bytes=len(big) // 2)
+    assert images.open_stored(big).size == (800, 600)
