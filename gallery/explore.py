@@ -7,6 +7,7 @@ import time
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from gallery.models import Exploration, ExplorationPreview, Photo, Style, Stylization
@@ -25,7 +26,7 @@ def exploration_create(*, owner, photo: Photo) -> Exploration:
         raise ServiceError("That photo was not found.", code="not_found", field="photo")
     with transaction.atomic():
         exploration = Exploration.objects.create(owner=owner, photo=photo)
-        transaction.on_commit(lambda: _enqueue(exploration.pk))
+        transaction.on_commit(lambda: _enqueue(exploration.pk), robust=True)
     return exploration
 
 
@@ -46,8 +47,8 @@ def exploration_render(*, exploration_id) -> None:
 
     Idempotent: a redelivered job only renders the styles that have no preview yet.
     """
-    claimed = Exploration.objects.filter(pk=exploration_id).exclude(
-        status=Stylization.Status.DONE).update(status=Stylization.Status.RUNNING)
+    claimed = Exploration.objects.filter(pk=exploration_id, status=Stylization.Status.QUEUED).update(
+        status=Stylization.Status.RUNNING, started=timezone.now(), attempts=F("attempts") + 1)
     if not claimed:
         return
     exploration = Exploration.objects.select_related("photo", "owner").get(pk=exploration_id)
@@ -67,8 +68,11 @@ def exploration_render(*, exploration_id) -> None:
                                save=False)
             try:
                 preview.save()
-            except IntegrityError:  # a duplicate delivery got there first
+            except IntegrityError:
                 preview.image.storage.delete(preview.image.name)
+                if not Exploration.objects.filter(pk=exploration_id).exists():
+                    return  # deleted meanwhile (with its photo): stop rendering for nobody
+                # else a duplicate delivery saved this style first: carry on
     except (images.ImageError, ServiceError) as exc:
         _finish(exploration_id, Stylization.Status.FAILED, str(exc), started)
         return
@@ -77,6 +81,27 @@ def exploration_render(*, exploration_id) -> None:
         _finish(exploration_id, Stylization.Status.FAILED, INTERNAL_ERROR, started)
         return
     _finish(exploration_id, Stylization.Status.DONE, "", started)
+
+
+def explorations_reap(*, now, stuck_running, stuck_queued, max_attempts: int) -> int:
+    """Like stylizations_reap: requeue explorations a dead worker or lost message left."""
+    from django.db.models import Q
+
+    rows = Exploration.objects.filter(
+        Q(status=Stylization.Status.RUNNING, started__lt=stuck_running)
+        | Q(status=Stylization.Status.QUEUED, queued_at__lt=stuck_queued))
+    count = 0
+    for row in rows:
+        if row.attempts >= max_attempts:
+            Exploration.objects.filter(pk=row.pk).update(
+                status=Stylization.Status.FAILED, finished=now,
+                error="The previews did not finish after several attempts. Please try again.")
+        else:
+            Exploration.objects.filter(pk=row.pk, status=row.status).update(
+                status=Stylization.Status.QUEUED, queued_at=now)
+            _enqueue(row.pk)
+        count += 1
+    return count
 
 
 def _finish(exploration_id, status, error, started) -> None:

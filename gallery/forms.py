@@ -22,7 +22,7 @@ MAX_BLEND = 3
 
 
 class SignUpForm(UserCreationForm):
-    email = forms.EmailField(required=False, help_text="Optional; only used to reset your password.")
+    email = forms.EmailField(required=False, help_text="Optional.")
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")

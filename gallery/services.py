@@ -291,4 +291,8 @@ def stylizations_reap(*, now=None) -> int:
                 status=Stylization.Status.QUEUED, queued_at=now)
             stylization_enqueue(stylization_id=row.pk)
         count += 1
-    return count
+    from gallery.explore import explorations_reap
+
+    return count + explorations_reap(now=now, stuck_running=stuck_running,
+                                     stuck_queued=stuck_queued,
+                                     max_attempts=settings.NST_MAX_RENDER_ATTEMPTS)

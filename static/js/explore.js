@@ -19,6 +19,12 @@
           }
         });
         document.getElementById("explore-count").textContent = data.previews.length;
+        if (data.status === "failed") {
+          const box = document.getElementById("explore-error");
+          box.textContent = data.error;
+          box.classList.remove("d-none");
+          root.querySelectorAll(".explore-frame .spinner-border").forEach((s) => s.remove());
+        }
         if (data.finished) return;
       }
     } catch (e) { /* try again */ }

@@ -176,3 +176,27 @@ def test_the_reaper_requeues_stuck_work_and_gives_up_after_three_attempts(
     assert stuck.status == "done" and stuck.attempts == 2
     assert hopeless.status == "failed" and "several attempts" in hopeless.error
     assert fresh.status == "queued"
+
+
+def test_the_reaper_also_requeues_a_stuck_exploration(alice, catalog_style,
+                                                      django_capture_on_commit_callbacks):
+    from gallery import explore
+    from gallery.models import Exploration
+
+    photo = services.photo_create(owner=alice, upload=upload())
+    with django_capture_on_commit_callbacks(execute=False):
+        exploration = explore.exploration_create(owner=alice, photo=photo)
+    Exploration.objects.filter(pk=exploration.pk).update(
+        status="running", started=timezone.now() - timedelta(hours=1), attempts=1)
+    assert services.stylizations_reap() == 1  # sync mode: renders inline
+    exploration.refresh_from_db()
+    assert exploration.status == "done" and exploration.previews.count() == 1
+    assert exploration.attempts == 2
+
+
+def test_a_duplicate_delivery_of_a_running_render_does_nothing(alice, catalog_style, make_work):
+    work = make_work(alice, catalog_style, render=False)
+    Stylization.objects.filter(pk=work.pk).update(status="running", attempts=1)
+    services.stylization_render(stylization_id=work.pk)
+    work.refresh_from_db()
+    assert work.status == "running" and work.attempts == 1 and not work.output

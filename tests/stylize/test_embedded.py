@@ -202,3 +202,16 @@ def test_the_embedded_engine_never_imports_tensorflow_or_django():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_sizes_at_onnxruntimes_pixel_limit_are_fitted_below_it():
+    from stylize.engine import fit_area
+
+    limit = embedded.EmbeddedEngine.max_pixels
+    for size in [(4096, 4096), (4095, 4095), (5000, 3400), (4096, 4092)]:
+        w, h = fit_area(size, limit)
+        assert (w + (-w) % 4) * (h + (-h) % 4) <= limit
+        assert abs(w / h - size[0] / size[1]) < 0.01
+    assert fit_area((4096, 4092), limit) == (4096, 4092)  # already fine: untouched
+    assert fit_area((1000, 800), limit) == (1000, 800)
+    assert max(fit_area((4096, 4096), limit)) >= 4090  # shrunk by a hair, not halved
