@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/signup/", views.SignUpView.as_view(), name="signup"),
+    path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("create/", views.CreateStylizationView.as_view(), name="create"),
     path("me/", views.MyGalleryView.as_view(), name="my-gallery"),

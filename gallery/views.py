@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -16,6 +17,14 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Tem
 
 from gallery import services
 from gallery.forms import SignUpForm, StylizationForm
+from gallery.limits import (
+    LOGIN_ATTEMPTS,
+    LOGIN_WINDOW,
+    RenderThrottle,
+    UploadThrottle,
+    login_key,
+    over_limit,
+)
 from gallery.models import Photo, Style, Stylization
 from stylize import images
 
@@ -54,6 +63,23 @@ class SignUpView(CreateView):
         return response
 
 
+class ThrottledLoginView(LoginView):
+    """Django's login with a cap on failed attempts per client address (password guessing)."""
+
+    def post(self, request, *args, **kwargs):
+        if cache.get(login_key(request), 0) >= LOGIN_ATTEMPTS:
+            form = self.get_form()
+            form.add_error(None, "Too many failed attempts. Please wait 15 minutes and try again.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        key = login_key(self.request)
+        cache.add(key, 0, LOGIN_WINDOW)
+        cache.incr(key)
+        return super().form_invalid(form)
+
+
 class CreateStylizationView(LoginRequiredMixin, FormView):
     form_class = StylizationForm
     template_name = "gallery/create.html"
@@ -80,6 +106,11 @@ class CreateStylizationView(LoginRequiredMixin, FormView):
     def form_valid(self, form):
         d = form.cleaned_data
         upload = d.get("photo_file")
+        throttles = [RenderThrottle()] + ([UploadThrottle()] if upload else [])
+        refusal = over_limit(self.request, self, *throttles)
+        if refusal:
+            form.add_error(None, refusal)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         try:
             stylization = services.stylization_create(
                 owner=self.request.user,

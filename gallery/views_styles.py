@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView
 
 from gallery import explore, services
+from gallery.limits import RenderThrottle, UploadThrottle, over_limit
 from gallery.models import Exploration, Photo, Style
 from gallery.styles import style_create
 from gallery.views import _file_response
@@ -31,6 +32,10 @@ class MyStylesView(LoginRequiredMixin, FormView):
         return ctx
 
     def form_valid(self, form):
+        refusal = over_limit(self.request, self, UploadThrottle())
+        if refusal:
+            form.add_error(None, refusal)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         try:
             style = style_create(owner=self.request.user, upload=form.cleaned_data["image"],
                                  name=form.cleaned_data["name"])
@@ -53,6 +58,13 @@ class MyStyleDeleteView(LoginRequiredMixin, View):
 class ExplorationCreateView(LoginRequiredMixin, View):
     def post(self, request, pk):
         photo = get_object_or_404(Photo, pk=pk, owner=request.user)
+        pending = photo.explorations.filter(status__in=["queued", "running"]).first()
+        if pending:  # a second click while it renders: show the same grid, render nothing twice
+            return redirect(pending)
+        refusal = over_limit(request, self, RenderThrottle())
+        if refusal:
+            messages.error(request, refusal)
+            return redirect("my-gallery")
         return redirect(explore.exploration_create(owner=request.user, photo=photo))
 
 

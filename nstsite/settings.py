@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "gallery.middleware.upload_size_limit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -177,6 +178,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 24,
     "DEFAULT_SCHEMA_CLASS": "gallery.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "gallery.api.errors.exception_handler",
+    # Client addresses for the per-address limits: REMOTE_ADDR unless told how many
+    # proxies to trust in X-Forwarded-For (1 behind a reverse proxy), never a client's claim.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_THROTTLE_RATES": {
         "uploads": f"{env_int('NST_API_UPLOADS_PER_HOUR', 120, minimum=1)}/hour",
         "renders": f"{env_int('NST_API_RENDERS_PER_HOUR', 60, minimum=1)}/hour",

@@ -1,0 +1,25 @@
+"""Refuse oversized request bodies from their Content-Length, before Django reads them.
+
+Django bounds form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams files of any size to
+disk; without this a multi-GB POST to /create/ would fill the temp dir before the image
+checks run. The API answers the same in JSON (gallery/api/base.py) after authentication.
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+
+
+def upload_size_limit(get_response):
+    def middleware(request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE and not request.path.startswith("/api/"):
+            limit = settings.NST_MAX_UPLOAD_BYTES // (1024 * 1024)
+            return HttpResponse(
+                f"The upload is too large: files up to {limit} MB are accepted.",
+                status=413, content_type="text/plain; charset=utf-8")
+        return get_response(request)
+
+    return middleware
