@@ -34,6 +34,7 @@ class Photo(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(upload_to=_photo_path)
+    thumbnail = models.ImageField(upload_to=_photo_path, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -56,6 +57,9 @@ class Photo(models.Model):
 
     def get_image_url(self):
         return reverse("photo-image", args=[self.id])
+
+    def get_thumbnail_url(self):
+        return reverse("photo-image", args=[self.id]) + "?size=thumb"
 
 
 class StyleQuerySet(models.QuerySet):

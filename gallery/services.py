@@ -67,11 +67,15 @@ def photo_create(*, owner, upload, original_name: str = "") -> Photo:
                   height=img.height,
                   original_name=os.path.basename(original_name or "")[:255])
     photo.image.save(f"upload{ext}", ContentFile(data), save=False)
+    # Pages list photos as small pictures; a 50-megapixel original is not a thumbnail.
+    thumb = images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)
+    photo.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
     try:
         with transaction.atomic():
             photo.save()
     except BaseException:
         photo.image.storage.delete(photo.image.name)
+        photo.thumbnail.storage.delete(photo.thumbnail.name)
         raise
     return photo
 

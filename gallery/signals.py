@@ -19,7 +19,7 @@ def _delete_files_on_commit(*fields):
 
 @receiver(post_delete, sender=Photo)
 def photo_files(sender, instance, **kwargs):
-    _delete_files_on_commit(instance.image)
+    _delete_files_on_commit(instance.image, instance.thumbnail)
 
 
 @receiver(post_delete, sender=Stylization)

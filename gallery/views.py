@@ -295,7 +295,9 @@ class OwnedPhotoMixin(LoginRequiredMixin):
 
 class PhotoImageView(OwnedPhotoMixin, View):
     def get(self, request, pk):
-        return _file_response(self.get_object().image)
+        photo = self.get_object()
+        thumb = request.GET.get("size") == "thumb" and photo.thumbnail
+        return _file_response(photo.thumbnail if thumb else photo.image)
 
 
 class PhotoDeleteView(OwnedPhotoMixin, DetailView):

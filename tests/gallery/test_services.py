@@ -31,6 +31,8 @@ def test_upload_is_reencoded_without_metadata_under_a_uuid_name(alice):
     assert b"SecretCam" not in stored and b"private note" not in stored
     assert p.original_name == "My Trip.JPG" and "My Trip" not in p.image.name
     assert (p.width, p.height) == (200, 100) and len(p.sha256) == 64
+    big = services.photo_create(owner=alice, upload=encoded(photo(1600, 900), "PNG"))
+    assert Image.open(big.thumbnail.path).size == (480, 270)  # pages never load the original
     assert Image.open(io.BytesIO(stored)).getexif() == {}
 
 
@@ -144,7 +146,8 @@ def test_deleting_a_stylization_removes_its_files(done_work, django_capture_on_c
 def test_deleting_a_photo_cascades_to_its_stylizations_and_all_files(
     done_work, django_capture_on_commit_callbacks
 ):
-    files = [Path(f.path) for f in (done_work.output, done_work.thumbnail, done_work.photo.image)]
+    files = [Path(f.path) for f in (done_work.output, done_work.thumbnail, done_work.photo.image,
+                                    done_work.photo.thumbnail)]
     with django_capture_on_commit_callbacks(execute=True):
         services.photo_delete(photo=done_work.photo)
     assert not Stylization.objects.filter(pk=done_work.pk).exists()

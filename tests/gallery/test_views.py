@@ -50,12 +50,14 @@ def test_owner_actions_are_refused_to_others(client, done_work, bob, name, who, 
     assert not Stylization.objects.get(pk=done_work.pk).is_public
 
 
-@pytest.mark.parametrize("name", ["photo-image", "photo-delete"])
+@pytest.mark.parametrize("name", ["photo-image", "photo-delete", "photo-thumb"])
 @pytest.mark.parametrize("who, expected", [("alice", 200), ("bob", 404), ("staff", 404),
                                            (None, "login")])
 def test_photo_urls_owner_other_staff_anonymous(client, done_work, bob, staff, name, who, expected):
     user = {"alice": done_work.owner, "bob": bob, "staff": staff, None: None}[who]
-    response = client_for(client, user).get(reverse(name, args=[done_work.photo.pk]))
+    query = "?size=thumb" if name == "photo-thumb" else ""
+    name = "photo-image" if name == "photo-thumb" else name
+    response = client_for(client, user).get(reverse(name, args=[done_work.photo.pk]) + query)
     if expected == "login":
         assert response.status_code == 302
     else:
