@@ -2,34 +2,26 @@
 (function () {
   const root = document.getElementById("exploration");
   if (!root) return;
-  let delay = 400;
-  async function poll() {
-    try {
-      const response = await fetch(root.dataset.statusUrl, {headers: {Accept: "application/json"}});
-      if (response.ok) {
-        const data = await response.json();
-        data.previews.forEach((p) => {
-          const frame = root.querySelector('.explore-frame[data-style="' + p.style + '"]');
-          if (frame && !frame.querySelector("img")) {
-            const img = new Image();
-            img.alt = p.name;
-            img.src = p.url;
-            frame.replaceChildren(img);
-            frame.closest("button").disabled = false;
-          }
-        });
-        document.getElementById("explore-count").textContent = data.previews.length;
-        if (data.status === "failed") {
-          const box = document.getElementById("explore-error");
-          box.textContent = data.error;
-          box.classList.remove("d-none");
-          root.querySelectorAll(".explore-frame .spinner-border").forEach((s) => s.remove());
-        }
-        if (data.finished) return;
+  function show(data) {
+    data.previews.forEach((p) => {
+      const frame = root.querySelector('.explore-frame[data-style="' + p.style + '"]');
+      if (frame && !frame.querySelector("img")) {
+        const img = new Image();
+        img.alt = p.name;
+        img.src = p.url;
+        frame.replaceChildren(img);
+        frame.closest("button").disabled = false;
       }
-    } catch (e) { /* try again */ }
-    delay = Math.min(delay * 1.3, 2000);
-    setTimeout(poll, delay);
+    });
+    document.getElementById("explore-count").textContent = data.previews.length;
+    if (data.status === "failed") {
+      const box = document.getElementById("explore-error");
+      box.textContent = data.error;
+      box.classList.remove("d-none");
+      root.querySelectorAll(".explore-frame .spinner-border").forEach((s) => s.remove());
+    }
   }
-  if (root.dataset.status !== "done" && root.dataset.status !== "failed") poll();
+  if (root.dataset.status !== "done" && root.dataset.status !== "failed") {
+    window.nstPoll(root.dataset.statusUrl, show, {first: 400, factor: 1.3, max: 2000});
+  }
 })();

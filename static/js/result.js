@@ -37,18 +37,7 @@
     }
   }
 
-  let delay = 500;
-  async function poll() {
-    try {
-      const response = await fetch(root.dataset.statusUrl, {headers: {Accept: "application/json"}});
-      if (response.ok) {
-        const data = await response.json();
-        show(data);
-        if (data.finished) return;
-      }
-    } catch (e) { /* network blip: try again */ }
-    delay = Math.min(delay * 1.5, 4000);
-    setTimeout(poll, delay);
+  if (root.dataset.status === "queued" || root.dataset.status === "running") {
+    window.nstPoll(root.dataset.statusUrl, show, {first: 500, factor: 1.5, max: 4000});
   }
-  if (root.dataset.status === "queued" || root.dataset.status === "running") poll();
 })();

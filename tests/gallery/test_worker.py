@@ -37,27 +37,40 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def qcluster(transactional_db, tmp_path):
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
-        "DJANGO_SETTINGS_MODULE": "nstsite.settings",
-        "DATABASE_URL": _database_url(),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "NST_DATA_DIR": str(tmp_path / "worker-var"),
-        "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
-        "NST_WORKERS": "1",
-    }
-    log = open(tmp_path / "qcluster.log", "w")
-    proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    yield proc
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)  # a graceful stop can take 30 s; the test is over anyway
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+def start_qcluster(transactional_db, tmp_path):
+    """Factory: start a real `manage.py qcluster` on the test database; stopped at teardown."""
+    procs = []
+
+    def start():
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
+            "DJANGO_SETTINGS_MODULE": "nstsite.settings",
+            "DATABASE_URL": _database_url(),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "NST_DATA_DIR": str(tmp_path / "worker-var"),
+            "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
+            "NST_WORKERS": "1",
+        }
+        log = open(tmp_path / "qcluster.log", "w")
+        proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append((proc, log))
+        return proc
+
+    yield start
+    for proc, log in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)  # a graceful stop can take 30 s; the test is over anyway
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture
+def qcluster(start_qcluster):
+    return start_qcluster()
 
 
 def _wait_for(predicate, timeout, proc, tmp_path):

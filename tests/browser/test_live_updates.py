@@ -1,0 +1,38 @@
+"""The result page updates by itself while a real worker process renders (no reload)."""
+
+import pytest
+
+from tests.browser.test_flow import sign_up
+from tests.gallery.test_worker import real_queue, start_qcluster  # noqa: F401  (fixtures)
+from tests.imagegen import photo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_result_page_swaps_in_the_picture_when_the_worker_is_done(
+    new_page, catalog_style, real_queue, start_qcluster, tmp_path, artifacts  # noqa: F811
+):
+    page, _ = new_page()
+    sign_up(page, "waiter")
+    jpg = tmp_path / "street.jpg"
+    photo(640, 480, seed=8).save(jpg, "JPEG", quality=92)
+    page.set_input_files("input[name=photo_file]", str(jpg))
+    page.locator("label.pick").first.click()
+    page.get_by_role("button", name="Stylize").click()
+    page.wait_for_url("**/w/**")
+
+    # No worker runs yet, so the page shows the waiting state...
+    page.wait_for_timeout(1500)  # several polls
+    assert page.locator("#pending").is_visible()
+    assert page.locator("[data-status-badge]").inner_text() in ("Queued", "Rendering")
+    page.screenshot(path=artifacts / "result-pending.png")
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    start_qcluster()  # a real worker process picks the job up
+
+    # ...then swaps in the picture by itself.
+    page.wait_for_selector("#result-img", state="visible", timeout=60_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("[data-status-badge]").inner_text() == "Done"
+    assert not page.locator("#download-png").get_attribute("class").count("disabled")
+    assert page.locator("#dimensions").inner_text() == "640 × 480 px"
+    page.wait_for_function("document.getElementById('result-img').naturalWidth === 640")
