@@ -25,6 +25,12 @@ def photo_files(sender, instance, **kwargs):
 @receiver(post_delete, sender=Stylization)
 def stylization_files(sender, instance, **kwargs):
     _delete_files_on_commit(instance.output, instance.thumbnail)
+    if instance.output:
+        from gallery.downloads import COPY_EXTENSIONS, copy_name
+
+        storage, base = instance.output.storage, instance.output.name
+        transaction.on_commit(lambda: [storage.delete(copy_name(base, ext))
+                                       for ext in COPY_EXTENSIONS])
 
 
 @receiver(post_delete, sender=Style)

@@ -11,11 +11,11 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
-from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, ListView, TemplateView
 
 from gallery import services
+from gallery.downloads import DOWNLOAD_FORMATS, download_response
 from gallery.forms import SignUpForm, StylizationForm
 from gallery.limits import (
     LOGIN_ATTEMPTS,
@@ -26,7 +26,6 @@ from gallery.limits import (
     over_limit,
 )
 from gallery.models import Photo, Style, Stylization
-from stylize import images
 
 PAGE_SIZE = 24
 
@@ -227,20 +226,10 @@ class StylizationDownloadView(StylizationAccessMixin, View):
         if not work.output:
             raise Http404("Not rendered yet.")
         fmt = request.GET.get("format", "png").lower()
-        ext = {"png": "png", "jpeg": "jpg", "jpg": "jpg", "webp": "webp"}.get(fmt)
-        if ext is None:
+        if fmt not in DOWNLOAD_FORMATS:
             return HttpResponse("Unknown format; use png, jpeg or webp.", status=400,
                                 content_type="text/plain")
-        filename = f"{work.download_stem_for(request.user)}.{ext}"
-        if ext == "png":
-            return _file_response(work.output, filename=filename)
-        with work.output.open("rb") as fh:
-            img = images.open_stored(fh.read())
-        data = images.encode(img, "JPEG" if ext == "jpg" else "WEBP", quality=92)
-        response = HttpResponse(data, content_type=images.OUTPUT_FORMATS[
-            "JPEG" if ext == "jpg" else "WEBP"])
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
+        return download_response(work, fmt, request.user)
 
 
 def _file_response(field, *, filename=None, cache_private=True):

@@ -282,3 +282,25 @@ def test_healthz_reports_database_queue_and_worker(client, alice, catalog_style,
     assert r.status_code == 503 and r.json()["oldest_queued_seconds"] >= 3600
     WorkerHeartbeat.objects.update(seen=timezone.now() - timedelta(hours=1))
     assert client.get(reverse("healthz")).json()["worker_alive"] is False
+
+
+def test_jpeg_and_webp_copies_are_made_once_and_go_with_the_picture(
+    client, done_work, monkeypatch, django_capture_on_commit_callbacks
+):
+    from gallery import downloads
+
+    c = client_for(client, done_work.owner)
+    url = reverse("stylization-download", args=[done_work.pk])
+    first = b"".join(c.get(url, {"format": "webp"}).streaming_content)
+
+    def no_encoding(*a, **k):
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(downloads.images, "encode", no_encoding)
+    again = b"".join(c.get(url, {"format": "webp"}).streaming_content)
+    assert again == first and Image.open(io.BytesIO(again)).format == "WEBP"
+    copy = Path(settings.MEDIA_ROOT) / downloads.copy_name(done_work.output.name, "webp")
+    assert copy.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stylization_delete(stylization=done_work)
+    assert not copy.exists()
