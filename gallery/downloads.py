@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 
+from gallery.storage import write_atomically
 from stylize import images
 
 # format query value → (Pillow format, file extension)
@@ -34,20 +34,8 @@ def download_name(work, fmt: str) -> str:
     if not default_storage.exists(name):
         with work.output.open("rb") as fh:
             data = images.encode(images.open_stored(fh.read()), pil_format, quality=92)
-        _write_once(name, data)
+        write_atomically(name, data)
     return name
-
-
-def _write_once(name: str, data: bytes) -> None:
-    try:
-        final = default_storage.path(name)
-    except NotImplementedError:
-        default_storage.save(name, ContentFile(data))
-        return
-    tmp = f"{final}.{os.getpid()}.part"  # two requests at once each write their own
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, final)
 
 
 def download_response(work, fmt: str, user) -> FileResponse:

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gallery.models import Photo, Style, Stylization, StylizationStyle, WorkerHeartbeat
+from gallery.storage import save_with_files, write_atomically
 from gallery.styles import style_input
 from stylize import images
 from stylize.engine import EngineError, ModelError, check_options
@@ -70,13 +71,7 @@ def photo_create(*, owner, upload, original_name: str = "") -> Photo:
     # Pages list photos as small pictures; a 50-megapixel original is not a thumbnail.
     thumb = images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)
     photo.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
-    try:
-        with transaction.atomic():
-            photo.save()
-    except BaseException:
-        photo.image.storage.delete(photo.image.name)
-        photo.thumbnail.storage.delete(photo.thumbnail.name)
-        raise
+    save_with_files(photo, photo.image, photo.thumbnail)
     return photo
 
 
@@ -243,25 +238,9 @@ def _fail(stylization_id, message: str) -> None:
 
 
 def _save_atomically(folder: str, data: bytes, ext: str) -> str:
-    """Write under a temporary name, then rename: nobody ever sees half a file."""
     import uuid
 
-    name = f"{folder}/{uuid.uuid4().hex}{ext}"
-    try:
-        final = default_storage.path(name)
-    except NotImplementedError:  # remote storages upload whole objects anyway
-        return default_storage.save(name, ContentFile(data))
-    os.makedirs(os.path.dirname(final), exist_ok=True)
-    tmp = f"{final}.part"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, final)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return name
+    return write_atomically(f"{folder}/{uuid.uuid4().hex}{ext}", data)
 
 
 # -- housekeeping (periodic, in the worker) ----------------------------------

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from gallery.models import Style
+from gallery.storage import save_with_files
 from stylize import images
 from stylize.engine import Engine
 
@@ -96,13 +97,7 @@ def style_create(*, owner, upload, name: str, artist: str = "", description: str
     style.image.save("style.jpg", ContentFile(images.encode(img, "JPEG", quality=92)), save=False)
     style.thumbnail.save("thumb.jpg", ContentFile(
         images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)), save=False)
-    try:
-        with transaction.atomic():
-            style.save()
-    except BaseException:
-        style.image.storage.delete(style.image.name)
-        style.thumbnail.storage.delete(style.thumbnail.name)
-        raise
+    save_with_files(style, style.image, style.thumbnail)
     return style
 
 
@@ -126,8 +121,7 @@ def catalog_load(*, directory, engine: Engine | None = None) -> tuple[int, int]:
         style = Style(slug=entry["slug"], name=entry["name"], artist=entry.get("artist", ""),
                       description=entry.get("description", ""), position=entry.get("position", 0))
         style.image.save("style.jpg", ContentFile(images.encode(img, "JPEG", quality=92)), save=False)
-        with transaction.atomic():
-            style.save()
+        save_with_files(style, style.image)
         style_refresh(style=style, engine=engine)
         created += 1
     return created, skipped
