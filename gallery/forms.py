@@ -22,7 +22,7 @@ MAX_BLEND = 3
 
 
 class SignUpForm(UserCreationForm):
-    email = forms.EmailField(required=False, help_text="Optional.")
+    email = forms.EmailField(required=False, help_text="Optional; lets you reset a forgotten password.")
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")

@@ -202,5 +202,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
+# Password-reset mail. Without SMTP settings it is written to the web server's log,
+# so a self-hosted site still works; set EMAIL_HOST (and friends) to really send it.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "nstsite <noreply@localhost>")
+
 NST_MAX_PIXELS = env_int("NST_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 NST_MAX_RENDER_ATTEMPTS = 3

@@ -304,3 +304,20 @@ def test_jpeg_and_webp_copies_are_made_once_and_go_with_the_picture(
     with django_capture_on_commit_callbacks(execute=True):
         services.stylization_delete(stylization=done_work)
     assert not copy.exists()
+
+
+def test_a_forgotten_password_can_be_reset_by_email(client, db, mailoutbox):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("dora", email="dora@example.com", password="old-Pass-123")
+    assert "Forgot your password?" in client.get(reverse("login")).content.decode()
+    r = client.post(reverse("password_reset"), {"email": "dora@example.com"})
+    assert r.status_code == 302 and len(mailoutbox) == 1
+    link = next(w for w in mailoutbox[0].body.split() if "/accounts/reset/" in w)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    form_page = client.get("/" + path, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    r = client.post(form_page.redirect_chain[-1][0], {"new_password1": "new-Pass-456",
+                                                      "new_password2": "new-Pass-456"})
+    assert r.status_code == 302
+    assert client.login(username="dora", password="new-Pass-456")
