@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("create/", views.CreateStylizationView.as_view(), name="create"),
     path("me/", views.MyGalleryView.as_view(), name="my-gallery"),
+    path("me/photos/", views.MyPhotosView.as_view(), name="my-photos"),
     path("explore/", views.ExploreView.as_view(), name="explore"),
     path("styles/", views.StyleListView.as_view(), name="style-list"),
     path("styles/<uuid:pk>/image", views.StyleImageView.as_view(), name="style-image"),

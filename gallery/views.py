@@ -322,10 +322,20 @@ class MyGalleryView(LoginRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["photos"] = Photo.objects.filter(owner=self.request.user)[:24]
+        photos = Photo.objects.filter(owner=self.request.user)
+        ctx["photos"], ctx["photo_count"] = photos[:12], photos.count()
         ctx["statuses"] = Stylization.Status.choices
         ctx["current_status"] = self.request.GET.get("status", "")
         return ctx
+
+
+class MyPhotosView(LoginRequiredMixin, ListView):
+    template_name = "gallery/my_photos.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "photos"
+
+    def get_queryset(self):
+        return Photo.objects.filter(owner=self.request.user)
 
 
 class ExploreView(ListView):

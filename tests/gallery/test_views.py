@@ -321,3 +321,19 @@ def test_a_forgotten_password_can_be_reset_by_email(client, db, mailoutbox):
                                                       "new_password2": "new-Pass-456"})
     assert r.status_code == 302
     assert client.login(username="dora", password="new-Pass-456")
+
+
+def test_all_my_photos_are_listed_page_by_page_and_only_mine(client, alice, bob):
+    for i in range(26):
+        services.photo_create(owner=alice, upload=upload(seed=i))
+    services.photo_create(owner=bob, upload=upload())
+    c = client_for(client, alice)
+    gallery = c.get(reverse("my-gallery"))
+    assert len(gallery.context["photos"]) == 12 and "All 26 photos" in gallery.content.decode()
+    first = c.get(reverse("my-photos"))
+    assert len(first.context["photos"]) == 24
+    second = c.get(reverse("my-photos"), {"page": 2})
+    assert len(second.context["photos"]) == 2
+    assert all(p.owner_id == alice.pk for p in first.context["photos"])
+    c.logout()
+    assert c.get(reverse("my-photos")).status_code == 302
