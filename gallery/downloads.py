@@ -38,6 +38,14 @@ def download_name(work, fmt: str) -> str:
     return name
 
 
+def file_response(field, *, filename: str | None = None, private: bool = True) -> FileResponse:
+    """A stored file. Works are "private" even when published: a shared cache would keep
+    serving one after its owner unpublished it. Only catalog styles are cached publicly."""
+    response = FileResponse(field.open("rb"), as_attachment=bool(filename), filename=filename or "")
+    response["Cache-Control"] = "private, max-age=600" if private else "public, max-age=3600"
+    return response
+
+
 def download_response(work, fmt: str, user) -> FileResponse:
     """``work``'s result as an attachment named ``<photo>-<style>.<ext>`` (owner) or
     ``picture-<style>.<ext>`` (anyone else)."""

@@ -8,14 +8,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.cache import cache
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, ListView, TemplateView
 
 from gallery import services
-from gallery.downloads import DOWNLOAD_FORMATS, download_response
+from gallery.downloads import DOWNLOAD_FORMATS, download_response, file_response
 from gallery.forms import SignUpForm, StylizationForm
 from gallery.limits import (
     LOGIN_ATTEMPTS,
@@ -217,7 +217,7 @@ class StylizationImageView(StylizationAccessMixin, View):
             field = work.thumbnail if request.GET.get("size") == "thumb" else work.output
         if not field:
             raise Http404("Not rendered yet.")
-        return _file_response(field)
+        return file_response(field)
 
 
 class StylizationDownloadView(StylizationAccessMixin, View):
@@ -230,14 +230,6 @@ class StylizationDownloadView(StylizationAccessMixin, View):
             return HttpResponse("Unknown format; use png, jpeg or webp.", status=400,
                                 content_type="text/plain")
         return download_response(work, fmt, request.user)
-
-
-def _file_response(field, *, filename=None, cache_private=True):
-    # Works are "private" even when published: a shared cache would keep serving one
-    # for an hour after its owner unpublished it.
-    response = FileResponse(field.open("rb"), as_attachment=bool(filename), filename=filename or "")
-    response["Cache-Control"] = "private, max-age=600" if cache_private else "public, max-age=3600"
-    return response
 
 
 class OwnerActionMixin(StylizationAccessMixin):
@@ -286,7 +278,7 @@ class PhotoImageView(OwnedPhotoMixin, View):
     def get(self, request, pk):
         photo = self.get_object()
         thumb = request.GET.get("size") == "thumb" and photo.thumbnail
-        return _file_response(photo.thumbnail if thumb else photo.image)
+        return file_response(photo.thumbnail if thumb else photo.image)
 
 
 class PhotoDeleteView(OwnedPhotoMixin, DetailView):
@@ -362,7 +354,7 @@ class StyleImageView(View):
         qs = Style.objects.all() if request.user.is_staff else Style.objects.usable_by(request.user)
         style = get_object_or_404(qs, pk=pk)
         field = style.thumbnail if request.GET.get("size") == "thumb" and style.thumbnail else style.image
-        return _file_response(field, cache_private=not style.is_catalog)
+        return file_response(field, private=not style.is_catalog)
 
 
 def healthz(request):

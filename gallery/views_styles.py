@@ -10,10 +10,10 @@ from django.views import View
 from django.views.generic import DetailView, FormView
 
 from gallery import explore, services
+from gallery.downloads import file_response
 from gallery.limits import RenderThrottle, UploadThrottle, over_limit
 from gallery.models import Exploration, Photo, Style
 from gallery.styles import style_create
-from gallery.views import _file_response
 
 
 class StyleUploadForm(forms.Form):
@@ -103,4 +103,4 @@ class ExplorationPreviewView(OwnedExplorationMixin, View):
         preview = self.get_object().previews.filter(style_id=style).first()
         if preview is None:
             raise Http404("No preview yet.")
-        return _file_response(preview.image)
+        return file_response(preview.image)

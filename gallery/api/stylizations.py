@@ -19,9 +19,9 @@ from gallery import services
 from gallery.api import serializers as s
 from gallery.api.base import UploadLimitMixin
 from gallery.api.errors import ErrorSerializer, NotReady, api_fields
-from gallery.api.files import DOWNLOAD_FORMATS, download_response, file_response
-from gallery.api.throttles import RenderThrottle, UploadThrottle
 from gallery.api.views import SIZE_PARAM, _FileNegotiationMixin
+from gallery.downloads import DOWNLOAD_FORMATS, download_response, file_response
+from gallery.limits import RenderThrottle, UploadThrottle
 from gallery.models import Photo, Style, Stylization
 
 STATUS_PARAM = OpenApiParameter("status", str, enum=Stylization.Status.values, required=False)

@@ -19,8 +19,8 @@ from gallery import services
 from gallery.api import serializers as s
 from gallery.api.base import RawNegotiation, UploadLimitMixin
 from gallery.api.errors import api_fields
-from gallery.api.files import file_response
-from gallery.api.throttles import TokenThrottle, UploadThrottle
+from gallery.downloads import file_response
+from gallery.limits import TokenThrottle, UploadThrottle
 from gallery.models import Photo, Style
 from gallery.styles import style_create
 from gallery.views import public_works
