@@ -49,3 +49,27 @@ def test_cli_bad_input_is_one_line_on_stderr_and_exit_code_2(tmp_path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "o.png").exists()
+
+
+def test_cli_takes_a_catalog_slug_as_the_style(tmp_path):
+    from stylize import catalog
+
+    env = {"PATH": "/usr/bin:/bin", "NST_DATA_DIR": str(tmp_path / "var"), "HOME": str(tmp_path),
+           "MEDIA_ROOT": str(tmp_path / "media")}
+    catalog.build(tmp_path / "styles", side=96, only=[19])
+    for command in (["migrate", "-v0"], ["load_styles", "--dir", str(tmp_path / "styles")]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+    content = tmp_path / "photo.png"
+    content.write_bytes(encoded(photo(120, 90)))
+
+    def run(style):
+        return subprocess.run([sys.executable, "manage.py", "stylize", str(content), style,
+                               "-o", str(tmp_path / "o.png")],
+                              cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+
+    ok = run("starry-blue")
+    assert ok.returncode == 0, ok.stderr
+    assert Image.open(tmp_path / "o.png").size == (120, 90)
+    bad = run("no-such-style")
+    assert bad.returncode == 2 and "no catalog style with that slug" in bad.stderr

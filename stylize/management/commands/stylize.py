@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("content", help="the photo to stylize")
-        parser.add_argument("style", help="the style picture")
+        parser.add_argument("style", help="the style picture, or a catalog style's slug")
         parser.add_argument("-o", "--output", required=True, help="output .png, .jpg or .webp")
         parser.add_argument("--strength", type=float, default=1.0, help="0 (photo) to 1 (full)")
         parser.add_argument("--preserve-color", action="store_true", help="keep the photo's colours")
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             loaded = time.perf_counter()
             result = engine.stylize(
                 images.open_image(opts["content"]),
-                styles=[(images.open_image(opts["style"]), 1.0)],
+                styles=[(self.style_input(opts["style"], engine, opts["brush_scale"]), 1.0)],
                 strength=opts["strength"],
                 preserve_color=opts["preserve_color"],
                 max_side=opts["max_side"],
@@ -54,3 +54,18 @@ class Command(BaseCommand):
             f"{out_path} {result.width}x{result.height} "
             f"in {done - loaded:.2f}s (model load {loaded - started:.2f}s)"
         )
+
+    def style_input(self, style: str, engine, brush_scale: int):
+        """A picture file, or else a catalog style by slug (its cached vector)."""
+        if Path(style).exists() or "/" in style or "." in style:
+            return images.open_image(style)
+        from django.apps import apps  # the gallery app, only when a slug is given
+
+        Style = apps.get_model("gallery", "Style")
+        found = Style.objects.catalog().filter(slug=style).first()
+        if found is None:
+            raise CommandError(f"{style}: no such file, and no catalog style with that slug "
+                               "(see manage.py load_styles)", returncode=2)
+        from gallery.styles import style_input
+
+        return style_input(found, engine=engine, brush_scale=brush_scale)
