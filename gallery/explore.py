@@ -26,11 +26,11 @@ def exploration_create(*, owner, photo: Photo) -> Exploration:
         raise ServiceError("That photo was not found.", code="not_found", field="photo")
     with transaction.atomic():
         exploration = Exploration.objects.create(owner=owner, photo=photo)
-        transaction.on_commit(lambda: _enqueue(exploration.pk), robust=True)
+        transaction.on_commit(lambda: exploration_enqueue(exploration.pk), robust=True)
     return exploration
 
 
-def _enqueue(exploration_id) -> None:
+def exploration_enqueue(exploration_id) -> None:
     from django_q.tasks import async_task
 
     async_task("gallery.tasks.render_exploration", str(exploration_id),
@@ -81,27 +81,6 @@ def exploration_render(*, exploration_id) -> None:
         _finish(exploration_id, Stylization.Status.FAILED, INTERNAL_ERROR, started)
         return
     _finish(exploration_id, Stylization.Status.DONE, "", started)
-
-
-def explorations_reap(*, now, stuck_running, stuck_queued, max_attempts: int) -> int:
-    """Like stylizations_reap: requeue explorations a dead worker or lost message left."""
-    from django.db.models import Q
-
-    rows = Exploration.objects.filter(
-        Q(status=Stylization.Status.RUNNING, started__lt=stuck_running)
-        | Q(status=Stylization.Status.QUEUED, queued_at__lt=stuck_queued))
-    count = 0
-    for row in rows:
-        if row.attempts >= max_attempts:
-            Exploration.objects.filter(pk=row.pk).update(
-                status=Stylization.Status.FAILED, finished=now,
-                error="The previews did not finish after several attempts. Please try again.")
-        else:
-            Exploration.objects.filter(pk=row.pk, status=row.status).update(
-                status=Stylization.Status.QUEUED, queued_at=now)
-            _enqueue(row.pk)
-        count += 1
-    return count
 
 
 def _finish(exploration_id, status, error, started) -> None:

@@ -111,13 +111,38 @@ class Style(models.Model):
         return reverse("style-image", args=[self.id]) + "?size=thumb"
 
 
-class Stylization(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Rendering"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Rendering"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
 
+
+class Job(models.Model):
+    """What every background render keeps: its state, timings and delivery attempts."""
+
+    Status = JobStatus
+
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED,
+                              db_index=True)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(default=timezone.now, help_text="Last time it was enqueued.")
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    render_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created"]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class Stylization(Job):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stylizations"
@@ -127,23 +152,14 @@ class Stylization(models.Model):
     preserve_color = models.BooleanField(default=False)
     max_side = models.PositiveIntegerField(default=DEFAULT_MAX_SIDE)
     brush_scale = models.PositiveIntegerField(default=DEFAULT_BRUSH_SCALE)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    error = models.TextField(blank=True)
     output = models.ImageField(upload_to=_result_path, blank=True)
     thumbnail = models.ImageField(upload_to=_result_path, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     engine = models.CharField(max_length=200, blank=True)
     is_public = models.BooleanField(default=False, db_index=True)
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
-    queued_at = models.DateTimeField(default=timezone.now, help_text="Last time it was enqueued.")
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
-    render_ms = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
-        ordering = ["-created"]
+    class Meta(Job.Meta):
         indexes = [models.Index(fields=["is_public", "status", "-created"])]
 
     def __str__(self):
@@ -151,10 +167,6 @@ class Stylization(models.Model):
 
     def get_absolute_url(self):
         return reverse("stylization-detail", args=[self.id])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
     def style_names(self) -> str:
@@ -198,25 +210,16 @@ class WorkerHeartbeat(models.Model):
         return f"{self.name} @ {self.seen:%Y-%m-%d %H:%M:%S}"
 
 
-class Exploration(models.Model):
+class Exploration(Job):
     """"Try every style": small previews of one photo in every style, rendered in one job."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="explorations")
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="explorations")
-    status = models.CharField(max_length=10, choices=Stylization.Status.choices,
-                              default=Stylization.Status.QUEUED)
-    error = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    queued_at = models.DateTimeField(default=timezone.now)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
-    render_ms = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
-        ordering = ["-created"]
+    class Meta(Job.Meta):
+        pass
 
     def __str__(self):
         return f"every style on {self.photo}"

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from gallery.models import Photo, Style, Stylization, StylizationStyle, WorkerHeartbeat
+from gallery.models import JobStatus, Photo, Style, Stylization, StylizationStyle, WorkerHeartbeat
 from gallery.storage import save_with_files, write_atomically
 from gallery.styles import style_input
 from stylize import images
@@ -255,27 +255,28 @@ def stylizations_reap(*, now=None) -> int:
 
     Rows stay ``running`` when a worker dies mid-render (the Redis broker drops such
     tasks) and ``queued`` when the broker lost the message. Re-enqueueing is safe
-    because rendering is idempotent.
+    because rendering is idempotent. Covers renders and "Try every style" jobs alike.
     """
+    from gallery.explore import exploration_enqueue
+    from gallery.models import Exploration
+
     now = now or timezone.now()
     q = settings.Q_CLUSTER
-    stuck_running = now - timedelta(seconds=q["timeout"] + 60)
-    stuck_queued = now - timedelta(seconds=q["retry"] + 60)
+    stuck = Q(status=JobStatus.RUNNING, started__lt=now - timedelta(seconds=q["timeout"] + 60)) | Q(
+        status=JobStatus.QUEUED, queued_at__lt=now - timedelta(seconds=q["retry"] + 60))
+    jobs = [(Stylization, lambda pk: stylization_enqueue(stylization_id=pk),
+             "Rendering did not finish after several attempts. Please try again."),
+            (Exploration, exploration_enqueue,
+             "The previews did not finish after several attempts. Please try again.")]
     count = 0
-    rows = Stylization.objects.filter(
-        Q(status=Stylization.Status.RUNNING, started__lt=stuck_running)
-        | Q(status=Stylization.Status.QUEUED, queued_at__lt=stuck_queued)
-    )
-    for row in rows:
-        if row.attempts >= settings.NST_MAX_RENDER_ATTEMPTS:
-            _fail(row.pk, "Rendering did not finish after several attempts. Please try again.")
-        else:
-            Stylization.objects.filter(pk=row.pk, status=row.status).update(
-                status=Stylization.Status.QUEUED, queued_at=now)
-            stylization_enqueue(stylization_id=row.pk)
-        count += 1
-    from gallery.explore import explorations_reap
-
-    return count + explorations_reap(now=now, stuck_running=stuck_running,
-                                     stuck_queued=stuck_queued,
-                                     max_attempts=settings.NST_MAX_RENDER_ATTEMPTS)
+    for model, enqueue, give_up in jobs:
+        for row in model.objects.filter(stuck):
+            if row.attempts >= settings.NST_MAX_RENDER_ATTEMPTS:
+                model.objects.filter(pk=row.pk).update(status=JobStatus.FAILED, error=give_up,
+                                                       finished=now)
+            else:
+                model.objects.filter(pk=row.pk, status=row.status).update(
+                    status=JobStatus.QUEUED, queued_at=now)
+                enqueue(row.pk)
+            count += 1
+    return count
