@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from gallery import services
 from gallery.models import Photo, Style, Stylization, StylizationStyle, WorkerHeartbeat
-from gallery.styles import STYLE_SIDE, style_refresh
+from gallery.styles import STYLE_SIDE, style_refresh, unique_slug
 from stylize import images
 
 
@@ -92,7 +92,13 @@ class StyleAdmin(admin.ModelAdmin):
 
     @admin.action(description="Promote to the catalog (make public)")
     def promote_to_catalog(self, request, queryset):
-        n = queryset.exclude(owner__isnull=True).update(owner=None, is_active=True)
+        n = 0
+        for style in queryset.exclude(owner__isnull=True):
+            # A catalog slug carries no user name (user styles' slugs start with it).
+            style.slug = unique_slug(style.name)
+            style.owner, style.is_active = None, True
+            style.save(update_fields=["slug", "owner", "is_active"])
+            n += 1
         self.message_user(request, f"{n} user style(s) promoted to the catalog.")
 
 

@@ -159,6 +159,7 @@ def test_staff_promote_a_users_style_into_the_catalog(client, staff, alice):
     assert r.status_code == 302
     mine.refresh_from_db()
     assert mine.is_catalog and mine in Style.objects.catalog()
+    assert mine.slug == "promote-me"  # no longer "alice-promote-me"
 
 
 def test_the_explorer_makes_one_preview_per_active_style_of_the_expected_size(
