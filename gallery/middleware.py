@@ -9,13 +9,18 @@ from django.conf import settings
 from django.http import HttpResponse
 
 
+def body_too_large(request) -> bool:
+    """The declared body exceeds the upload limit (plus room for the form's other fields)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 def upload_size_limit(get_response):
     def middleware(request):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE and not request.path.startswith("/api/"):
+        if body_too_large(request) and not request.path.startswith("/api/"):
             limit = settings.NST_MAX_UPLOAD_BYTES // (1024 * 1024)
             return HttpResponse(
                 f"The upload is too large: files up to {limit} MB are accepted.",

@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from gallery.api.errors import TooLarge
+from gallery.middleware import body_too_large
 
 
 class RawNegotiation(DefaultContentNegotiation):
@@ -27,10 +28,6 @@ class UploadLimitMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # auth first: strangers get 401, not 413
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        if body_too_large(request):
             limit = settings.NST_MAX_UPLOAD_BYTES // (1024 * 1024)
             raise TooLarge(f"The request is larger than the {limit} MB upload limit.")

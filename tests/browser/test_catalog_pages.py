@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.browser.test_flow import sign_up
-from tests.imagegen import photo
+from tests.browser.test_flow import sign_up, stylize_new_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,11 +37,7 @@ def test_try_every_style_fills_the_grid_and_a_click_renders_full_size(
 
     page, _ = new_page()
     sign_up(page, "explorer")
-    jpg = tmp_path / "lake.jpg"
-    photo(480, 360, seed=4).save(jpg, "JPEG", quality=92)
-    page.set_input_files("input[name=photo_file]", str(jpg))
-    page.locator("label.pick").first.click()
-    page.get_by_role("button", name="Stylize").click()
+    stylize_new_photo(page, tmp_path, "lake.jpg", (480, 360), seed=4)
     page.wait_for_selector("#result-img", state="visible")
 
     page.get_by_role("button", name="Try every style").click()

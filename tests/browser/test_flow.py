@@ -25,6 +25,16 @@ def sign_up(page, username):
     page.wait_for_url("**/create/")
 
 
+def stylize_new_photo(page, tmp_path, name: str, size: tuple[int, int], seed: int) -> None:
+    """On the create page: upload a photo made here, take the first style, press Stylize."""
+    jpg = tmp_path / name
+    photo(*size, seed=seed).save(jpg, "JPEG", quality=92)
+    page.set_input_files("input[name=photo_file]", str(jpg))
+    page.locator("label.pick").first.click()
+    page.get_by_role("button", name="Stylize").click()
+    page.wait_for_url("**/w/**")
+
+
 def test_signup_create_compare_download(new_page, catalog_style, tmp_path, artifacts):
     from gallery.models import Stylization
 

@@ -2,9 +2,8 @@
 
 import pytest
 
-from tests.browser.test_flow import sign_up
+from tests.browser.test_flow import sign_up, stylize_new_photo
 from tests.gallery.test_worker import real_queue, start_qcluster  # noqa: F401  (fixtures)
-from tests.imagegen import photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,12 +13,7 @@ def test_the_result_page_swaps_in_the_picture_when_the_worker_is_done(
 ):
     page, _ = new_page()
     sign_up(page, "waiter")
-    jpg = tmp_path / "street.jpg"
-    photo(640, 480, seed=8).save(jpg, "JPEG", quality=92)
-    page.set_input_files("input[name=photo_file]", str(jpg))
-    page.locator("label.pick").first.click()
-    page.get_by_role("button", name="Stylize").click()
-    page.wait_for_url("**/w/**")
+    stylize_new_photo(page, tmp_path, "street.jpg", (640, 480), seed=8)
 
     # No worker runs yet, so the page shows the waiting state...
     page.wait_for_timeout(1500)  # several polls
