@@ -67,6 +67,10 @@ class _Graph:
             for x, y in zip(pa, pb, strict=True)
         )
 
+    def per_tensor(self, node: onnx.NodeProto) -> bool:
+        scale = self.consts.get(node.input[1])
+        return scale is not None and scale.size == 1
+
     def is_copy(self, node: onnx.NodeProto) -> bool:
         if node.op_type not in _COPY_OPS:
             return False
@@ -121,6 +125,8 @@ def _sink_dequantize(g: _Graph) -> int:
         for dq in list(g.graph.node):
             if dq.op_type != "DequantizeLinear" or dq.input[0] in g.consts:
                 continue
+            if not g.per_tensor(dq):
+                continue  # a per-channel axis would move under a Transpose or Reshape
             for op in g.consumers(dq.output[0]):
                 if not g.is_copy(op) or op.input[0] != dq.output[0]:
                     continue

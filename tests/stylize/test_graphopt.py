@@ -100,6 +100,20 @@ def test_ops_that_compute_values_are_left_in_float(op, inits):
     np.testing.assert_array_equal(_run(model, X), before)
 
 
+def test_a_per_channel_dequantize_is_not_moved_across_a_transpose():
+    model = _qdq_model(helper.make_node("Transpose", ["xf"], ["yf"], perm=[0, 3, 1, 2]), [])
+    # Two channels, two scales: moving the Transpose would apply them along the wrong axis.
+    model.graph.initializer[0].CopyFrom(
+        numpy_helper.from_array(np.array([0.05, 0.5], np.float32), "s_in")
+    )
+    model.graph.initializer[1].CopyFrom(numpy_helper.from_array(np.array([3, 3], np.int8), "z_in"))
+    model.graph.node[0].attribute.append(helper.make_attribute("axis", 1))
+    before = _run(model, X)
+    assert graphopt.optimize_qdq(model)["copies_on_int8"] == 0
+    assert _op_inputs(model)["Transpose"] == "DequantizeLinear"
+    np.testing.assert_array_equal(_run(model, X), before)
+
+
 def test_the_wheels_transformer_runs_every_pad_and_resize_on_int8():
     model = onnx.load_from_string(embedded.model_bytes("arbitrary_transform.onnx"))
     embedded.make_dynamic(model, {model.graph.input[0].name})
