@@ -67,23 +67,39 @@ class _Graph:
             for x, y in zip(pa, pb, strict=True)
         )
 
-    def per_tensor(self, node: onnx.NodeProto) -> bool:
-        scale = self.consts.get(node.input[1])
-        return scale is not None and scale.size == 1
+    def movable_dequantize(self, node: onnx.NodeProto) -> bool:
+        """A standard, per-tensor DequantizeLinear of an 8-bit activation."""
+        if node.op_type != "DequantizeLinear" or node.domain not in ("", "ai.onnx"):
+            return False
+        if node.input[0] in self.consts or len(node.input) < 3:
+            return False
+        scale, zero = self.consts.get(node.input[1]), self.consts.get(node.input[2])
+        # Per-channel scales would land on the wrong axis after a Transpose or Reshape,
+        # and other integer widths may have no Pad / Resize kernel.
+        return (
+            scale is not None and zero is not None and scale.size == 1 and zero.size == 1
+            and zero.dtype in (np.int8, np.uint8)
+        )
 
     def is_copy(self, node: onnx.NodeProto) -> bool:
         if node.op_type not in _COPY_OPS:
             return False
         attrs = _attrs(node)
         if node.op_type == "Pad":
-            # A constant pad would write 0.0, which may not be a representable int8 level.
-            return attrs.get("mode", b"constant") in (b"reflect", b"edge")
+            # A constant pad would write 0.0, which may not be a representable int8 level;
+            # a constant_value input (ignored when reflecting) would be float, not int8.
+            has_value = len(node.input) > 2 and node.input[2] != ""
+            return attrs.get("mode", b"constant") in (b"reflect", b"edge") and not has_value
         if node.op_type == "Resize":
-            return attrs.get("mode", b"nearest") == b"nearest"
+            # tf_crop_and_resize writes extrapolation_value, a float, outside the crop.
+            return (
+                attrs.get("mode", b"nearest") == b"nearest"
+                and attrs.get("coordinate_transformation_mode") != b"tf_crop_and_resize"
+            )
         return True
 
     def is_identity_resize(self, node: onnx.NodeProto) -> bool:
-        if node.op_type != "Resize" or len(node.input) < 3 or len(node.input) > 3:
+        if node.op_type != "Resize" or len(node.input) != 3 or not self.is_copy(node):
             return False
         scales = self.consts.get(node.input[2])
         return scales is not None and scales.size > 0 and bool(np.all(scales == 1.0))
@@ -123,10 +139,8 @@ def _sink_dequantize(g: _Graph) -> int:
     while changed:
         changed = False
         for dq in list(g.graph.node):
-            if dq.op_type != "DequantizeLinear" or dq.input[0] in g.consts:
+            if not g.movable_dequantize(dq):
                 continue
-            if not g.per_tensor(dq):
-                continue  # a per-channel axis would move under a Transpose or Reshape
             for op in g.consumers(dq.output[0]):
                 if not g.is_copy(op) or op.input[0] != dq.output[0]:
                     continue
@@ -135,12 +149,12 @@ def _sink_dequantize(g: _Graph) -> int:
                 quantized = f"{op.output[0]}__int8"
                 new_op = helper.make_node(
                     op.op_type, [dq.input[0], *op.input[1:]], [quantized],
-                    name=f"{op.name}__int8", domain=op.domain,
+                    name=quantized, domain=op.domain,  # output names are unique; names may be ""
                 )
                 new_op.attribute.extend(op.attribute)
                 new_dq = helper.make_node(
                     "DequantizeLinear", [quantized, *dq.input[1:]], [op.output[0]],
-                    name=f"{op.name}__dequantize",
+                    name=f"{op.output[0]}__dequantize",
                 )
                 new_dq.attribute.extend(dq.attribute)
                 g.insert_after(op, new_op, new_dq)
@@ -156,10 +170,10 @@ def _drop_round_trips(g: _Graph) -> int:
     """Q(DQ(q)) with the same scale and zero point is q itself."""
     dropped = 0
     for q in list(g.graph.node):
-        if q.op_type != "QuantizeLinear":
+        if q.op_type != "QuantizeLinear" or q.domain not in ("", "ai.onnx"):
             continue
         dq = g.producer(q.input[0])
-        if dq is None or dq.op_type != "DequantizeLinear" or not g.same_params(dq, q):
+        if dq is None or not g.movable_dequantize(dq) or not g.same_params(dq, q):
             continue
         if q.output[0] in g.outputs or _attrs(q) != _attrs(dq):
             continue
@@ -174,6 +188,10 @@ def _drop_round_trips(g: _Graph) -> int:
 def optimize_qdq(model: onnx.ModelProto) -> dict[str, int]:
     """Rewrite ``model`` in place; returns how many nodes each step changed."""
     g = _Graph(model)
+    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+           for n in model.graph.node for a in n.attribute):
+        # Subgraphs (If / Loop / Scan) may use our tensors unseen: leave such models alone.
+        return {"identity_resizes": 0, "copies_on_int8": 0, "round_trips": 0}
     stats = {"identity_resizes": _drop_identity_resizes(g)}
     stats["copies_on_int8"] = _sink_dequantize(g)
     stats["round_trips"] = _drop_round_trips(g)
