@@ -90,13 +90,19 @@ def session_options(threads: int) -> ort.SessionOptions:
     return opts
 
 
-def load_session(filename: str, *, threads: int = 0, dynamic: bool = True) -> ort.InferenceSession:
+def _model(filename: str, *, dynamic: bool = True) -> onnx.ModelProto:
     model = onnx.load_from_string(model_bytes(filename))
     if dynamic:
         make_dynamic(model, {model.graph.input[0].name})
-    return ort.InferenceSession(
-        model.SerializeToString(), session_options(threads), providers=["CPUExecutionProvider"]
-    )
+    return model
+
+
+def _session(model: onnx.ModelProto, opts: ort.SessionOptions) -> ort.InferenceSession:
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def load_session(filename: str, *, threads: int = 0, dynamic: bool = True) -> ort.InferenceSession:
+    return _session(_model(filename, dynamic=dynamic), session_options(threads))
 
 
 def _ort_fused(model: onnx.ModelProto, threads: int) -> onnx.ModelProto:
@@ -104,7 +110,7 @@ def _ort_fused(model: onnx.ModelProto, threads: int) -> onnx.ModelProto:
     opts = session_options(threads)
     with tempfile.TemporaryDirectory(prefix="nst-onnx-") as tmp:
         opts.optimized_model_filepath = os.path.join(tmp, "fused.onnx")
-        ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        _session(model, opts)
         return onnx.load(opts.optimized_model_filepath)
 
 
@@ -118,36 +124,18 @@ def load_transformer(*, threads: int = 0) -> tuple[ort.InferenceSession, np.ndar
     Returns the session and, when the graph ends in an int8 tensor, a 256-entry
     table from its values straight to 8-bit pixels.
     """
-    model = onnx.load_from_string(model_bytes("arbitrary_transform.onnx"))
-    make_dynamic(model, {model.graph.input[0].name})
-    fused = _ort_fused(model, threads)
+    fused = _ort_fused(_model("arbitrary_transform.onnx"), threads)
     graphopt.optimize_qdq(fused)
     output_q = graphopt.quantized_output(fused)
     opts = session_options(threads)
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(
-        fused.SerializeToString(), opts, providers=["CPUExecutionProvider"]
-    )
-    return session, (None if output_q is None else _pixel_table(*output_q))
+    return _session(fused, opts), (None if output_q is None else _pixel_table(*output_q))
 
 
 def _pixel_table(scale: float, zero_point: int) -> np.ndarray:
-    """uint8 pixel for each int8 output value: onnxruntime's own dequantize, then from_array."""
-    node = onnx.helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"])
-    graph = onnx.helper.make_graph(
-        [node], "dequantize",
-        [onnx.helper.make_tensor_value_info("q", onnx.TensorProto.INT8, [256])],
-        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [256])],
-        [
-            onnx.numpy_helper.from_array(np.array(scale, np.float32), "scale"),
-            onnx.numpy_helper.from_array(np.array(zero_point, np.int8), "zero"),
-        ],
-    )
-    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    """uint8 pixel for each int8 output value: DequantizeLinear's float32 math, then from_array."""
     values = np.arange(-128, 128, dtype=np.int8)
-    floats = session.run(None, {"q": values})[0]
+    floats = (values.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
     pixels = np.asarray(images.from_array(np.repeat(floats[None, :, None], 3, axis=2)))
     table = np.empty(256, np.uint8)
     table[values.view(np.uint8)] = pixels[0, :, 0]  # indexed by the int8's raw byte

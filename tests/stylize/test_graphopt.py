@@ -53,10 +53,14 @@ ROI = numpy_helper.from_array(np.zeros(0, np.float32), "roi")
 X = {"x": np.random.default_rng(0).integers(-128, 128, (1, 2, 5, 6)).astype(np.int8)}
 
 
-def _op_inputs(model) -> dict[str, str]:
-    """For each op type, the op type that produced its first input (or 'input')."""
+def _fed_by(model) -> list[tuple[str, str]]:
+    """(op type, op type that produced its first input, or 'input') for every node."""
     makers = {o: n.op_type for n in model.graph.node for o in n.output}
-    return {n.op_type: makers.get(n.input[0], "input") for n in model.graph.node}
+    return [(n.op_type, makers.get(n.input[0], "input")) for n in model.graph.node]
+
+
+def _op_inputs(model) -> dict[str, str]:
+    return dict(_fed_by(model))
 
 
 def test_reflect_pad_moves_onto_the_int8_tensor_and_the_round_trip_goes():
@@ -178,14 +182,7 @@ def test_the_wheels_transformer_runs_every_pad_and_resize_on_int8():
     stats = graphopt.optimize_qdq(model)
     assert stats["identity_resizes"] == 1  # a Resize by 1×1 that only copied
     assert stats["copies_on_int8"] >= 16
-    fed_by = [
-        (n.op_type, src)
-        for n, src in (
-            (n, next((m.op_type for m in model.graph.node if n.input[0] in m.output), "input"))
-            for n in model.graph.node
-        )
-        if n.op_type in ("Pad", "Resize")
-    ]
+    fed_by = [x for x in _fed_by(model) if x[0] in ("Pad", "Resize")]
     # Only the very first pad, on the float photo itself, is still in float.
     assert [x for x in fed_by if x[1] == "DequantizeLinear"] == []
     assert [x for x in fed_by if x[1] == "input"] == [("Pad", "input")]
