@@ -167,4 +167,4 @@ class StylizationAdmin(admin.ModelAdmin):
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ("name", "seen")
+    list_display = ("name", "host", "pid", "seen", "job", "stopping")

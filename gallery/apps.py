@@ -6,4 +6,9 @@ class GalleryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from gallery import signals  # noqa: F401  (connects the file-cleanup receivers)
+        from django_q.signals import post_spawn
+
+        from gallery import explore, render, signals  # noqa: F401  (job kinds; file-cleanup receivers)
+        from gallery.jobs.worker import start_heartbeat
+
+        post_spawn.connect(start_heartbeat, dispatch_uid="nst-heartbeat")

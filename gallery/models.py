@@ -118,8 +118,22 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class JobQuerySet(models.QuerySet):
+    def queued(self):
+        return self.filter(status=JobStatus.QUEUED)
+
+    def running(self):
+        return self.filter(status=JobStatus.RUNNING)
+
+    def unfinished(self):
+        return self.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
+
+
 class Job(models.Model):
-    """What every background render keeps: its state, timings and delivery attempts."""
+    """What every background job keeps: its state, who holds it, timings and attempts.
+
+    gallery/jobs owns the life cycle (claim, progress, finish, fail, hand back, reap).
+    """
 
     Status = JobStatus
 
@@ -128,10 +142,18 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(default=timezone.now, help_text="Last time it was enqueued.")
-    started = models.DateTimeField(null=True, blank=True)
+    started = models.DateTimeField(null=True, blank=True, db_index=True)
     finished = models.DateTimeField(null=True, blank=True)
-    render_ms = models.PositiveIntegerField(null=True, blank=True)
+    render_ms = models.PositiveIntegerField(null=True, blank=True,
+                                            help_text="Time the work itself took (engine and files).")
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The worker process that holds the job while it runs ("host:pid:token", see jobs.worker).
+    worker = models.CharField(max_length=120, blank=True, db_index=True)
+    progress = models.CharField(max_length=80, blank=True)
+    # Large jobs (output over 2048 px) count against their own, smaller per-user cap.
+    large = models.BooleanField(default=False)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -140,6 +162,18 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class StylizationQuerySet(JobQuerySet):
+    def public(self):
+        return self.filter(is_public=True, status=JobStatus.DONE)
+
+    def visible_to(self, user):
+        """The user's own pictures (any state) and everyone's published ones."""
+        visible = Q(is_public=True, status=JobStatus.DONE)
+        if user is not None and user.is_authenticated:
+            visible |= Q(owner=user)
+        return self.filter(visible)
 
 
 class Stylization(Job):
@@ -158,6 +192,8 @@ class Stylization(Job):
     height = models.PositiveIntegerField(default=0)
     engine = models.CharField(max_length=200, blank=True)
     is_public = models.BooleanField(default=False, db_index=True)
+
+    objects = StylizationQuerySet.as_manager()
 
     class Meta(Job.Meta):
         indexes = [models.Index(fields=["is_public", "status", "-created"])]
@@ -201,10 +237,19 @@ class StylizationStyle(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """Written by the worker's periodic housekeeping task; read by /healthz."""
+    """One row per worker process, beaten every few seconds by a thread in that process
+    (not through the queue, so a long backlog never looks like a dead worker)."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    host = models.CharField(max_length=100, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started = models.DateTimeField(default=timezone.now)
     seen = models.DateTimeField()
+    job = models.CharField(max_length=80, blank=True, help_text="The job it holds, if any.")
+    stopping = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-seen"]
 
     def __str__(self):
         return f"{self.name} @ {self.seen:%Y-%m-%d %H:%M:%S}"

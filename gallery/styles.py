@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.text import slugify
 
+from gallery.errors import ServiceError
 from gallery.models import Style
 from gallery.storage import save_with_files
 from stylize import images
@@ -79,8 +80,6 @@ def unique_slug(name: str, *, prefix: str = "") -> str:
 
 def style_create(*, owner, upload, name: str, artist: str = "", description: str = "") -> Style:
     """A user's private style from any picture (re-encoded, at most 512 px)."""
-    from gallery.services import ServiceError
-
     name = (name or "").strip()
     if not name:
         raise ServiceError("Give the style a name.", field="name")

@@ -1,19 +1,29 @@
-"""Entry points for django-q2. Thin on purpose: take an id, call a service."""
-
-from gallery import services
+"""Entry points for django-q2. Thin on purpose: the job system does the work."""
 
 
-def render_stylization(stylization_id: str) -> None:
-    services.stylization_render(stylization_id=stylization_id)
+def run_next_job(reason: str = "") -> str:
+    """A kick: claim the fairest runnable job of any kind and run it (gallery/jobs)."""
+    from gallery.jobs.worker import run_next
+
+    return run_next(reason)
 
 
 def housekeeping() -> int:
-    """Every minute: say the worker is alive, and requeue work that got stuck."""
-    services.worker_heartbeat()
-    return services.stylizations_reap()
+    """Every minute, as a backstop to the workers' heartbeat threads: requeue the jobs of
+    dead workers and wake a worker if runnable jobs wait."""
+    from gallery import jobs
+    from gallery.jobs import reaper, scheduler
+
+    count = reaper.reap()
+    if count or scheduler.pick() is not None:
+        jobs.enqueue("housekeeping")
+    return count
 
 
-def render_exploration(exploration_id: str) -> None:
-    from gallery import explore
+# Names of tasks queued by earlier versions: they now just kick the queue.
+def render_stylization(stylization_id: str = "") -> str:
+    return run_next_job(f"render-{stylization_id}")
 
-    explore.exploration_render(exploration_id=exploration_id)
+
+def render_exploration(exploration_id: str = "") -> str:
+    return run_next_job(f"explore-{exploration_id}")

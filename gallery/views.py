@@ -7,7 +7,6 @@ from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
@@ -17,6 +16,7 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Tem
 from gallery import services
 from gallery.downloads import DOWNLOAD_FORMATS, download_response, file_response
 from gallery.forms import SignUpForm, StylizationForm
+from gallery.jobs.scheduler import queue_position
 from gallery.limits import (
     LOGIN_ATTEMPTS,
     LOGIN_WINDOW,
@@ -41,8 +41,7 @@ class HomeView(TemplateView):
 
 
 def public_works():
-    return (Stylization.objects.filter(is_public=True, status=Stylization.Status.DONE)
-            .select_related("owner", "photo").prefetch_related("parts__style"))
+    return Stylization.objects.public().select_related("owner", "photo").prefetch_related("parts__style")
 
 
 class SignUpView(CreateView):
@@ -151,10 +150,11 @@ class StylizationAccessMixin:
         pk = self.kwargs["pk"]
         user = self.request.user
         qs = Stylization.objects.select_related("photo", "owner").prefetch_related("parts__style")
-        visible = Q(owner=user) if user.is_authenticated else Q(pk__in=[])
-        if not self.owner_only:
-            visible |= Q(is_public=True, status=Stylization.Status.DONE)
-        obj = qs.filter(visible, pk=pk).first()
+        if self.owner_only:
+            qs = qs.filter(owner=user) if user.is_authenticated else qs.none()
+        else:
+            qs = qs.visible_to(user)
+        obj = qs.filter(pk=pk).first()
         if obj is None:
             if not user.is_authenticated:
                 raise _LoginRequired()
@@ -180,6 +180,7 @@ class StylizationDetailView(StylizationAccessMixin, DetailView):
         ctx = super().get_context_data(**kwargs)
         ctx["is_owner"] = self.object.owner_id == self.request.user.pk
         ctx["status_url"] = reverse("stylization-status", args=[self.object.pk])
+        ctx["queue_position"] = queue_position(self.object)
         return ctx
 
 
@@ -199,7 +200,8 @@ def status_payload(work: Stylization) -> dict:
     return {
         "id": str(work.pk), "status": work.status, "status_label": work.get_status_display(),
         "finished": work.is_finished, "error": work.error, "width": work.width,
-        "height": work.height, "render_ms": work.render_ms, **links,
+        "height": work.height, "render_ms": work.render_ms, "engine": work.engine,
+        "queue_position": queue_position(work), "progress": work.progress, **links,
     }
 
 
@@ -358,7 +360,7 @@ class StyleImageView(View):
 
 
 def healthz(request):
-    from gallery.health import health
+    from gallery.jobs.status import health
 
     report = health()
     return JsonResponse(report, status=200 if report["ok"] else 503)

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, FormView
 
-from gallery import explore, services
+from gallery import explore
 from gallery.downloads import file_response
+from gallery.errors import ServiceError
+from gallery.jobs.scheduler import queue_position
 from gallery.limits import RenderThrottle, UploadThrottle, over_limit
 from gallery.models import Exploration, Photo, Style
 from gallery.styles import style_create
@@ -39,7 +41,7 @@ class MyStylesView(LoginRequiredMixin, FormView):
         try:
             style = style_create(owner=self.request.user, upload=form.cleaned_data["image"],
                                  name=form.cleaned_data["name"])
-        except services.ServiceError as exc:
+        except ServiceError as exc:
             form.add_error("image" if exc.field == "image" else "name", str(exc))
             return self.form_invalid(form)
         messages.success(self.request, f"“{style.name}” is ready: pick it on the Create page.")
@@ -93,7 +95,8 @@ class ExplorationStatusView(OwnedExplorationMixin, View):
                      "url": reverse("exploration-preview", args=[exploration.pk, p.style_id])}
                     for p in exploration.previews.select_related("style")]
         return JsonResponse({"status": exploration.status, "error": exploration.error,
-                             "finished": exploration.status in ("done", "failed"),
+                             "finished": exploration.is_finished, "progress": exploration.progress,
+                             "queue_position": queue_position(exploration),
                              "total": explore.exploration_styles(exploration).count(),
                              "render_ms": exploration.render_ms, "previews": previews})
 

@@ -23,13 +23,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "bootstrap",
+    # Before django_q: its `qcluster` command replaces django-q2's (gallery/jobs/cluster.py).
+    "gallery",
     "django_q",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "stylize",
-    "gallery",
 ]
 
 MIDDLEWARE = [
@@ -122,8 +123,10 @@ NST_MODEL = env_str("NST_MODEL", "embedded")
 NST_THREADS = env_int("NST_THREADS", 0, minimum=0)  # 0: onnxruntime picks (all cores)
 TFHUB_CACHE_DIR = env_str("TFHUB_CACHE_DIR", str(DATA_DIR / "tfhub-cache"))
 
-# Jobs: timeout covers a 4096-px render on 2 cores with room; retry must exceed
-# timeout plus queue wait or a slow job is handed out twice (DESIGN.md).
+# Jobs (gallery/jobs). The database is the queue of record; a django-q2 task only wakes a
+# worker, which claims the fairest runnable job. Timeout covers a 4096-px render on 2 cores
+# with room; retry must exceed timeout plus queue wait (DESIGN.md). Prefetch is one task per
+# worker, so a dead cluster strands nothing (and a stranded wake-up costs nothing).
 Q_CLUSTER = {
     "name": "nstsite",
     "orm": "default",
@@ -131,7 +134,7 @@ Q_CLUSTER = {
     "timeout": env_int("NST_JOB_TIMEOUT", 300, minimum=10),
     "retry": env_int("NST_JOB_RETRY", 900, minimum=20),
     "max_attempts": 3,
-    "queue_limit": 50,
+    "queue_limit": env_int("NST_WORKERS", 1, minimum=1),
     "save_limit": 250,
     "catch_up": False,
     "label": "Jobs",
@@ -215,3 +218,20 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "nstsite <noreply@localhost>"
 
 NST_MAX_PIXELS = env_int("NST_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 NST_MAX_RENDER_ATTEMPTS = 3
+
+# Fair queue: jobs in flight per user across all workers, and how many of them may be
+# large (output over 2048 px); beyond that a user's jobs wait while others' go first.
+NST_USER_JOBS = env_int("NST_USER_JOBS", 2, minimum=1)
+NST_USER_LARGE_JOBS = env_int("NST_USER_LARGE_JOBS", 1, minimum=1)
+# Liveness: every worker process beats this often; one silent for NST_WORKER_DEAD_AFTER
+# seconds is dead and its jobs are requeued at once.
+NST_HEARTBEAT_SECONDS = env_int("NST_HEARTBEAT_SECONDS", 2, minimum=1)
+NST_WORKER_DEAD_AFTER = env_int("NST_WORKER_DEAD_AFTER", 10, minimum=3)
+if NST_WORKER_DEAD_AFTER < 3 * NST_HEARTBEAT_SECONDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("NST_WORKER_DEAD_AFTER must be at least 3 heartbeats")
+# /healthz: the oldest queued job may wait NST_HEALTH_WAIT_BASE seconds, plus
+# NST_HEALTH_WAIT_PER_JOB for every queued job per live worker, before the site is unhealthy.
+NST_HEALTH_WAIT_BASE = env_int("NST_HEALTH_WAIT_BASE", 120, minimum=10)
+NST_HEALTH_WAIT_PER_JOB = env_int("NST_HEALTH_WAIT_PER_JOB", 60, minimum=1)

@@ -12,7 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from gallery.services import ServiceError
+from gallery.errors import ServiceError
 
 # Codes not listed are the person's input being wrong in some other way: 400.
 SERVICE_STATUS = {

@@ -8,6 +8,7 @@ import json
 from django.urls import reverse
 from rest_framework import serializers
 
+from gallery.jobs.scheduler import queue_position
 from gallery.models import Photo, Style, Stylization
 from stylize.engine import BRUSH_SCALE_RANGE, MAX_SIDE_LIMIT, MAX_STYLES, MIN_MAX_SIDE
 
@@ -113,13 +114,19 @@ class StylizationSerializer(serializers.ModelSerializer):
     result_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    queue_position = serializers.SerializerMethodField(
+        help_text="While queued: about how many jobs will start before this one; else null.")
 
     class Meta:
         model = Stylization
-        fields = ["id", "status", "error", "photo", "styles", "strength", "preserve_color",
-                  "max_side", "brush_scale", "is_public", "width", "height", "created", "started",
-                  "finished", "render_ms", "result_url", "thumbnail_url", "download_url"]
+        fields = ["id", "status", "error", "queue_position", "progress", "photo", "styles",
+                  "strength", "preserve_color", "max_side", "brush_scale", "is_public", "width",
+                  "height", "created", "started", "finished", "render_ms", "result_url",
+                  "thumbnail_url", "download_url"]
         read_only_fields = fields
+
+    def get_queue_position(self, obj) -> int | None:
+        return queue_position(obj)
 
     def _done(self, obj) -> bool:
         return obj.status == Stylization.Status.DONE

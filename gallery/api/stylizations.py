@@ -7,7 +7,6 @@ render is enqueued when the transaction commits, so the answer is 202 with statu
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, status, viewsets
@@ -133,11 +132,9 @@ class StylizationViewSet(_FileNegotiationMixin, UploadLimitMixin, mixins.ListMod
     def _visible_work(self) -> Stylization:
         """Your own picture, or anyone's published one; private ones are 404 (401 when anonymous)."""
         user = self.request.user
-        visible = Q(is_public=True, status=Stylization.Status.DONE)
-        if user.is_authenticated:
-            visible |= Q(owner=user)
-        work = (Stylization.objects.select_related("photo").prefetch_related("parts__style")
-                .filter(visible, pk=self.kwargs["pk"]).first() if _is_uuid(self.kwargs["pk"]) else None)
+        work = (Stylization.objects.visible_to(user).select_related("photo")
+                .prefetch_related("parts__style").filter(pk=self.kwargs["pk"]).first()
+                if _is_uuid(self.kwargs["pk"]) else None)
         if work is None:
             raise NotAuthenticated() if not user.is_authenticated else NotFound("No such picture.")
         return work

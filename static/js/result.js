@@ -21,6 +21,9 @@
         running: "text-bg-primary"}[data.status] || "text-bg-secondary");
     }
     $("pending-label").textContent = data.status_label + "…";
+    const ahead = data.queue_position;
+    $("queue-note").textContent = ahead === null || ahead === undefined ? (data.progress || "")
+      : ahead === 0 ? "Next in line" : ahead + " job" + (ahead === 1 ? "" : "s") + " ahead of yours";
     root.dataset.status = data.status;
     if (data.status === "done") {
       $("result-img").src = data.result_url;

@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
-from gallery import explore
 from gallery.models import ExplorationPreview, Style, Stylization
 from gallery.styles import catalog_load, style_create
 from stylize import catalog
@@ -198,8 +197,14 @@ def test_the_explorer_makes_one_preview_per_active_style_of_the_expected_size(
     page = c.get(exploration.get_absolute_url()).content.decode()
     assert page.count('name="style"') == 3 and "Retired" not in page
 
-    explore.exploration_render(exploration_id=exploration.pk)  # a redelivery changes nothing
-    assert exploration.previews.count() == 3
+    from gallery.jobs import lifecycle
+    from gallery.jobs.kinds import kind_named
+
+    names = sorted(p.image.name for p in exploration.previews.all())
+    assert lifecycle.run(kind_named("explore"), exploration.pk, "w") == ""  # done: nothing again
+    type(exploration).objects.filter(pk=exploration.pk).update(status="queued")  # handed back
+    assert lifecycle.run(kind_named("explore"), exploration.pk, "w") == "done"
+    assert sorted(p.image.name for p in exploration.previews.all()) == names  # none redone
     c.logout()
     b = client_for(client, bob)
     assert b.get(exploration.get_absolute_url()).status_code == 404

@@ -8,12 +8,21 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
-from gallery import services
-from gallery.models import Photo, Style, Stylization
+from gallery import render, services
+from gallery.errors import INTERNAL_ERROR
+from gallery.jobs import lifecycle
+from gallery.jobs.kinds import kind_named
+from gallery.models import Photo, Style, Stylization, WorkerHeartbeat
 from gallery.styles import style_vector
 from stylize.engine import get_engine
 from tests.gallery.conftest import upload
 from tests.imagegen import encoded, photo
+
+RENDER = kind_named("render")
+
+
+def _render(work) -> str:
+    return lifecycle.run(RENDER, work.pk, "test-worker")
 
 
 def _files():
@@ -40,7 +49,7 @@ def test_the_whole_render_produces_a_picture_of_the_expected_size(done_work):
     assert done_work.status == "done" and done_work.error == ""
     out = Image.open(done_work.output.path)
     assert out.size == (128, 96) == (done_work.width, done_work.height)
-    assert max(Image.open(done_work.thumbnail.path).size) <= services.THUMB_SIDE
+    assert max(Image.open(done_work.thumbnail.path).size) <= render.THUMB_SIDE
     assert done_work.render_ms is not None and done_work.attempts == 1
     assert "magenta" in done_work.engine
     assert done_work.started <= done_work.finished
@@ -49,7 +58,7 @@ def test_the_whole_render_produces_a_picture_of_the_expected_size(done_work):
 
 def test_rendering_again_a_done_row_does_nothing(done_work):
     before = (done_work.output.name, done_work.finished, done_work.attempts)
-    services.stylization_render(stylization_id=done_work.pk)
+    assert _render(done_work) == ""
     done_work.refresh_from_db()
     assert (done_work.output.name, done_work.finished, done_work.attempts) == before
 
@@ -57,7 +66,7 @@ def test_rendering_again_a_done_row_does_nothing(done_work):
 def test_a_render_that_fails_stores_a_readable_message(alice, catalog_style, make_work):
     work = make_work(alice, catalog_style, render=False)
     Path(work.photo.image.path).write_bytes(b"this is no longer an image")
-    services.stylization_render(stylization_id=work.pk)
+    assert _render(work) == "failed"
     work.refresh_from_db()
     assert work.status == "failed"
     assert "not an image we can read" in work.error and "Traceback" not in work.error
@@ -67,17 +76,18 @@ def test_an_unexpected_error_is_logged_but_the_user_sees_a_plain_message(
     alice, catalog_style, make_work, monkeypatch
 ):
     work = make_work(alice, catalog_style, render=False)
-    monkeypatch.setattr(services, "configured_engine", lambda: 1 / 0)
-    services.stylization_render(stylization_id=work.pk)
+    monkeypatch.setattr(render, "configured_engine", lambda: 1 / 0)
+    _render(work)
     work.refresh_from_db()
-    assert work.status == "failed" and work.error == services.INTERNAL_ERROR
+    assert work.status == "failed" and work.error == INTERNAL_ERROR
+    assert not list(Path(settings.MEDIA_ROOT).glob("results/*"))
 
 
 def test_retry_requeues_a_failed_render_and_it_then_succeeds(
     alice, catalog_style, make_work, django_capture_on_commit_callbacks
 ):
     work = make_work(alice, catalog_style, render=False)
-    services._fail(work.pk, "boom")
+    Stylization.objects.filter(pk=work.pk).update(status="failed", error="boom")
     work.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         services.stylization_retry(stylization=work)
@@ -162,44 +172,57 @@ def test_only_finished_work_can_be_published(alice, catalog_style, make_work, do
     assert Stylization.objects.get(pk=done_work.pk).is_public
 
 
-def test_the_reaper_requeues_stuck_work_and_gives_up_after_three_attempts(
+def test_the_reaper_requeues_the_jobs_of_dead_workers_and_gives_up_after_three_attempts(
     alice, catalog_style, make_work, django_capture_on_commit_callbacks
 ):
-    stuck = make_work(alice, catalog_style, render=False)
-    long_ago = timezone.now() - timedelta(hours=2)
-    Stylization.objects.filter(pk=stuck.pk).update(status="running", started=long_ago, attempts=1)
+    from gallery.jobs import reaper
+
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(name="h:1:alive", seen=now)
+    WorkerHeartbeat.objects.create(name="h:2:dead", seen=now - timedelta(seconds=11))
+    orphan = make_work(alice, catalog_style, render=False)
+    Stylization.objects.filter(pk=orphan.pk).update(status="running", worker="h:2:dead",
+                                                    started=now, attempts=1)
     hopeless = make_work(alice, catalog_style, render=False)
-    Stylization.objects.filter(pk=hopeless.pk).update(status="running", started=long_ago, attempts=3)
+    Stylization.objects.filter(pk=hopeless.pk).update(status="running", worker="h:2:dead",
+                                                      started=now, attempts=3)
+    busy = make_work(alice, catalog_style, render=False)  # its worker beats: left alone
+    Stylization.objects.filter(pk=busy.pk).update(status="running", worker="h:1:alive",
+                                                  started=now - timedelta(hours=2), attempts=1)
+    unknown = make_work(alice, catalog_style, render=False)  # a worker with no heartbeat row
+    Stylization.objects.filter(pk=unknown.pk).update(status="running", worker="h:3:gone",
+                                                     started=now, attempts=1)
     fresh = make_work(alice, catalog_style, render=False)  # just queued: left alone
 
-    assert services.stylizations_reap() == 2  # sync mode: the requeued one renders inline
-    stuck.refresh_from_db()
+    assert reaper.reap() == 3
+    states = {w.pk: (w.status, w.attempts, w.worker) for w in Stylization.objects.all()}
+    assert states[orphan.pk] == ("queued", 1, "")  # runs again: its attempt counted
+    assert states[unknown.pk] == ("queued", 1, "")
+    assert states[busy.pk] == ("running", 1, "h:1:alive")
+    assert states[fresh.pk][0] == "queued"
     hopeless.refresh_from_db()
-    fresh.refresh_from_db()
-    assert stuck.status == "done" and stuck.attempts == 2
     assert hopeless.status == "failed" and "several attempts" in hopeless.error
-    assert fresh.status == "queued"
 
 
-def test_the_reaper_also_requeues_a_stuck_exploration(alice, catalog_style,
-                                                      django_capture_on_commit_callbacks):
-    from gallery import explore
+def test_the_housekeeping_backstop_requeues_and_renders_a_stuck_exploration(
+        alice, catalog_style, django_capture_on_commit_callbacks):
+    from gallery import explore, tasks
     from gallery.models import Exploration
 
     photo = services.photo_create(owner=alice, upload=upload())
     with django_capture_on_commit_callbacks(execute=False):
         exploration = explore.exploration_create(owner=alice, photo=photo)
     Exploration.objects.filter(pk=exploration.pk).update(
-        status="running", started=timezone.now() - timedelta(hours=1), attempts=1)
-    assert services.stylizations_reap() == 1  # sync mode: renders inline
+        status="running", worker="h:9:long-gone", started=timezone.now(), attempts=1)
+    assert tasks.housekeeping() == 1  # sync mode: the kick renders it inline
     exploration.refresh_from_db()
     assert exploration.status == "done" and exploration.previews.count() == 1
-    assert exploration.attempts == 2
+    assert exploration.attempts == 2 and exploration.worker != "h:9:long-gone"
 
 
 def test_a_duplicate_delivery_of_a_running_render_does_nothing(alice, catalog_style, make_work):
     work = make_work(alice, catalog_style, render=False)
     Stylization.objects.filter(pk=work.pk).update(status="running", attempts=1)
-    services.stylization_render(stylization_id=work.pk)
+    assert _render(work) == ""
     work.refresh_from_db()
     assert work.status == "running" and work.attempts == 1 and not work.output

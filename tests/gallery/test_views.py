@@ -199,9 +199,12 @@ def test_status_endpoint_reports_every_state(client, alice, catalog_style, make_
     Stylization.objects.filter(pk=work.pk).update(status="running")
     data = c.get(url).json()
     assert data["status"] == "running" and data["finished"] is False
-    services.stylization_render(stylization_id=work.pk)
-    Stylization.objects.filter(pk=work.pk).update(status="running")  # pretend still running
-    Stylization.objects.filter(pk=work.pk).update(status="done")
+    assert data["queue_position"] is None
+    Stylization.objects.filter(pk=work.pk).update(status="queued")
+    from gallery.jobs import lifecycle
+    from gallery.jobs.kinds import kind_named
+
+    assert lifecycle.run(kind_named("render"), work.pk, "test-worker") == "done"
     data = c.get(url).json()
     assert data["status"] == "done" and data["finished"] and data["result_url"].endswith("/image")
     Stylization.objects.filter(pk=work.pk).update(status="failed", error="Out of paint.")
@@ -211,7 +214,8 @@ def test_status_endpoint_reports_every_state(client, alice, catalog_style, make_
 
 def test_failed_page_shows_the_message_and_a_retry_button(client, alice, catalog_style, make_work):
     work = make_work(alice, catalog_style, render=False)
-    services._fail(work.pk, "The style of this picture has been deleted.")
+    Stylization.objects.filter(pk=work.pk).update(
+        status="failed", error="The style of this picture has been deleted.")
     page = client_for(client, alice).get(work.get_absolute_url()).content.decode()
     assert "has been deleted" in page and "Try again" in page and "Traceback" not in page
 
@@ -269,19 +273,27 @@ def test_sign_up_logs_in_and_lands_on_create(client, db):
     assert client.get(reverse("create")).status_code == 200
 
 
-def test_healthz_reports_database_queue_and_worker(client, alice, catalog_style, make_work):
+def test_healthz_reports_database_queue_and_workers(client, alice, catalog_style, make_work):
     r = client.get(reverse("healthz"))
-    assert r.status_code == 503 and r.json()["database"] is True
-    assert r.json()["worker_alive"] is False
-    services.worker_heartbeat()
+    report = r.json()
+    assert r.status_code == 503 and report["database"]["ok"] is True
+    assert report["workers"] == [] and "no live worker" in report["problems"][0]
+    WorkerHeartbeat.objects.create(name="host:1:abc", host="host", pid=1, seen=timezone.now(),
+                                   job="render:xyz")
     r = client.get(reverse("healthz"))
     assert r.status_code == 200 and r.json()["ok"] is True
+    assert r.json()["workers"][0]["alive"] and r.json()["workers"][0]["job"] == "render:xyz"
     work = make_work(alice, catalog_style, render=False)
     Stylization.objects.filter(pk=work.pk).update(queued_at=timezone.now() - timedelta(hours=1))
     r = client.get(reverse("healthz"))
-    assert r.status_code == 503 and r.json()["oldest_queued_seconds"] >= 3600
-    WorkerHeartbeat.objects.update(seen=timezone.now() - timedelta(hours=1))
-    assert client.get(reverse("healthz")).json()["worker_alive"] is False
+    queue = r.json()["queue"]
+    assert r.status_code == 503 and queue["oldest_wait_seconds"] >= 3600 and queue["queued"] == 1
+    assert queue["wait_limit_seconds"] == 120 + 60  # base + one queued job per live worker
+    Stylization.objects.filter(pk=work.pk).update(queued_at=timezone.now() - timedelta(seconds=170))
+    assert client.get(reverse("healthz")).status_code == 200
+    WorkerHeartbeat.objects.update(seen=timezone.now() - timedelta(seconds=11))
+    r = client.get(reverse("healthz"))
+    assert r.status_code == 503 and r.json()["workers"][0]["alive"] is False
 
 
 def test_jpeg_and_webp_copies_are_made_once_and_go_with_the_picture(

@@ -1,0 +1,132 @@
+"""Claim, finish, fail and hand back: the only code that changes a job's status.
+
+Every change is a conditional UPDATE naming the worker that holds the job, so a duplicate
+delivery, a reaped job whose old worker wakes up, or a hand-back racing a finish can never
+both win: the loser changes nothing and removes the files it wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gallery.errors import INTERNAL_ERROR, ServiceError
+from gallery.jobs.kinds import JobContext, JobKind, kinds
+from gallery.models import JobStatus
+from stylize import images
+from stylize.engine import EngineError, ModelError
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(reason: str = "") -> None:
+    """Wake a worker: it will claim the fairest runnable job (not necessarily this one)."""
+    from django_q.tasks import async_task
+
+    async_task("gallery.tasks.run_next_job", reason, task_name=f"kick-{reason}"[:100] if reason
+               else None, group="jobs")
+
+
+def enqueue_on_commit(reason: str = "") -> None:
+    # robust: if the broker is down the row is saved anyway and an idle worker's pump finds it.
+    transaction.on_commit(lambda: enqueue(reason), robust=True)
+
+
+def claim(kind: JobKind, pk, worker: str) -> bool:
+    """Queued → running, held by ``worker``. Only a queued row can be claimed."""
+    return kind.model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, worker=worker, started=timezone.now(), finished=None,
+        attempts=F("attempts") + 1, progress="") == 1
+
+
+def run(kind: JobKind, pk, worker: str) -> str:
+    """Claim this very job and run it inline; "" if it was not queued (done, running, gone)."""
+    if not claim(kind, pk, worker):
+        return ""
+    return execute(kind, JobContext(kind, pk, worker))
+
+
+def execute(kind: JobKind, ctx: JobContext) -> str:
+    """Run a claimed job to its end: done with its files, or failed with a readable message
+    and no files. Returns the final status ("" if the job was no longer ours to finish)."""
+    started = time.perf_counter()
+    written: list[str] = []
+    try:
+        row = kind.load(ctx.pk)
+        result = kind.run(row, ctx)
+        with ctx.committing():
+            for attr, (folder, data, ext) in result.files.items():
+                written.append(ctx.write(folder, data, ext))
+                result.fields[attr] = written[-1]
+            with transaction.atomic():
+                finished = _held(kind, ctx).update(
+                    status=JobStatus.DONE, finished=timezone.now(), error="", progress="",
+                    render_ms=int((time.perf_counter() - started) * 1000), **result.fields)
+            if not finished:  # handed back, reaped or deleted meanwhile: not ours any more
+                ctx.discard(written)
+                return ""
+    except Exception as exc:
+        ctx.discard(written)
+        fail(kind, ctx.pk, ctx.worker, user_message(exc, kind, ctx.pk),
+             render_ms=int((time.perf_counter() - started) * 1000))
+        return JobStatus.FAILED
+    return JobStatus.DONE
+
+
+def _held(kind: JobKind, ctx: JobContext):
+    return kind.model.objects.filter(pk=ctx.pk, status=JobStatus.RUNNING, worker=ctx.worker)
+
+
+def user_message(exc: Exception, kind: JobKind, pk) -> str:
+    """What the person reads: our own errors say what was wrong; anything else is logged."""
+    if isinstance(exc, images.ImageError | EngineError | ServiceError):
+        return str(exc)
+    if isinstance(exc, ModelError):
+        log.error("%s %s: model not available: %s", kind.name, pk, exc)
+    else:
+        log.exception("%s %s failed", kind.name, pk)
+    return INTERNAL_ERROR
+
+
+def fail(kind: JobKind, pk, worker: str, message: str, **fields) -> bool:
+    try:
+        return kind.model.objects.filter(pk=pk, status=JobStatus.RUNNING, worker=worker).update(
+            status=JobStatus.FAILED, error=message, finished=timezone.now(), progress="",
+            **fields) == 1
+    except Exception:  # the database is gone too: the reaper or the idle check will see the row
+        log.exception("could not mark %s %s failed", kind.name, pk)
+        return False
+
+
+def hand_back(workers, *, count_attempt: bool = False, started_before=None) -> int:
+    """Running jobs held by these workers go back to the queue at once.
+
+    A clean stop does not count as an attempt; a worker that died (perhaps killed by the job
+    itself, say out of memory) does, so a job that kills every worker is given up after a few.
+    """
+    workers = [w for w in workers if w]
+    count = 0
+    for kind in kinds():
+        held = kind.model.objects.running().filter(worker__in=workers)
+        if started_before is not None:
+            held = held.filter(started__lt=started_before)
+        for pk, worker, attempts in held.values_list("pk", "worker", "attempts"):
+            count += requeue(kind, pk, count_attempt=count_attempt, attempts=attempts, worker=worker)
+    return count
+
+
+def requeue(kind: JobKind, pk, *, count_attempt: bool, attempts: int, worker=None) -> int:
+    from django.conf import settings
+
+    held = kind.model.objects.filter(pk=pk, status=JobStatus.RUNNING)
+    if worker is not None:
+        held = held.filter(worker=worker)
+    now = timezone.now()
+    if count_attempt and attempts >= settings.NST_MAX_RENDER_ATTEMPTS:
+        return held.update(status=JobStatus.FAILED, error=kind.gave_up, finished=now, progress="")
+    changes = {} if count_attempt else {"attempts": F("attempts") - 1}
+    return held.update(status=JobStatus.QUEUED, worker="", queued_at=now, progress="", **changes)

@@ -1,0 +1,93 @@
+"""The health report behind /healthz and ``manage.py jobs``.
+
+503 only when something is wrong:
+- the database, or the Redis broker when one is configured, does not answer;
+- no worker process has beaten within ``NST_WORKER_DEAD_AFTER`` seconds;
+- the oldest queued job has waited longer than
+  ``NST_HEALTH_WAIT_BASE + NST_HEALTH_WAIT_PER_JOB × ceil(queued jobs / live workers)``.
+A long backlog that workers are working through is healthy; a fresh site is healthy as
+soon as one worker has started (its first heartbeat comes at once).
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from gallery.jobs.kinds import kinds
+from gallery.models import WorkerHeartbeat
+
+
+def _seconds(now, then) -> float | None:
+    return None if then is None else round((now - then).total_seconds(), 1)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any driver error means "not reachable"
+        return f"{exc.__class__.__name__}: {exc}"[:200]
+    return ""
+
+
+def _check_broker() -> tuple[str, str]:
+    url = settings.Q_CLUSTER.get("redis")
+    if not url:
+        return "database (django-q2 ORM broker)", ""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        return "redis", f"{exc.__class__.__name__}: {exc}"[:200]
+    return "redis", ""
+
+
+def health() -> dict:
+    now = timezone.now()
+    problems = []
+    report = {"ok": False, "time": now.isoformat(), "database": {"ok": True},
+              "broker": {}, "workers": [], "queue": {}, "problems": problems}
+    db_error = _check_database()
+    broker, broker_error = _check_broker()
+    report["broker"] = {"kind": broker, "ok": not broker_error}
+    if broker_error:
+        report["broker"]["error"] = broker_error
+        problems.append(f"broker down: {broker_error}")
+    if db_error:
+        report["database"] = {"ok": False, "error": db_error}
+        problems.append(f"database down: {db_error}")
+        return report
+
+    dead_after = settings.NST_WORKER_DEAD_AFTER
+    for hb in WorkerHeartbeat.objects.all():
+        seen = _seconds(now, hb.seen)
+        report["workers"].append({"name": hb.name, "host": hb.host, "pid": hb.pid,
+                                  "alive": seen <= dead_after, "seen_seconds_ago": seen,
+                                  "job": hb.job, "stopping": hb.stopping,
+                                  "up_seconds": _seconds(now, hb.started)})
+    alive = sum(w["alive"] for w in report["workers"])
+    if not alive:
+        problems.append("no live worker (start one: manage.py qcluster)")
+
+    queued = running = 0
+    oldest = None
+    for kind in kinds():
+        jobs = kind.model.objects
+        queued += jobs.queued().count()
+        running += jobs.running().count()
+        first = jobs.queued().order_by("queued_at").values_list("queued_at", flat=True).first()
+        oldest = first if oldest is None or (first and first < oldest) else oldest
+    limit = (settings.NST_HEALTH_WAIT_BASE
+             + settings.NST_HEALTH_WAIT_PER_JOB * math.ceil(queued / max(alive, 1)))
+    wait = _seconds(now, oldest)
+    report["queue"] = {"queued": queued, "running": running, "oldest_wait_seconds": wait,
+                       "wait_limit_seconds": limit}
+    if wait is not None and wait > limit:
+        problems.append(f"the oldest job has waited {wait:.0f} s (limit {limit} s)")
+    report["ok"] = not problems
+    return report

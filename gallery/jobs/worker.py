@@ -1,0 +1,201 @@
+"""What runs inside a worker process: the task body, a heartbeat thread, and a clean stop.
+
+- ``run_next``: the django-q2 task. Claims the fairest runnable job and runs it in a thread
+  while the process's main thread waits, so SIGTERM is handled within a fraction of a
+  second even in the middle of a long render (a signal handler only runs between Python
+  bytecodes, never inside one long call into the network runtime).
+- On SIGTERM: an idle worker exits at once; a busy one hands its job back to the queue
+  (not counted as an attempt) and exits, unless the job is committing its result or
+  expected to end within ``STOP_WAIT`` seconds, in which case it lets it finish first.
+- The heartbeat thread writes this process's row every ``NST_HEARTBEAT_SECONDS``, requeues
+  the jobs of workers that stopped beating (``reaper``), and while idle, kicks the queue
+  if a runnable job waits and nobody has claimed anything lately (lost or stranded broker
+  messages cost a few seconds, never a job).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+
+from django import db
+from django.conf import settings
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.exceptions import TimeoutException
+
+from gallery.jobs import lifecycle, reaper, scheduler
+from gallery.jobs.kinds import JobContext
+from gallery.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+HOST = socket.gethostname()[:60]
+STOP_WAIT = 6.0  # seconds a stopping worker waits for a job that is about to finish
+TOO_LONG = ("This took longer than the {seconds}-second limit and was stopped. "
+            "Try a smaller output size.")
+
+
+class _State:
+    name: str | None = None
+    pid: int | None = None
+    busy = False
+    stopping = False
+    stop_at = 0.0
+    job = ""
+    idle_since = time.monotonic()
+    idle_wall = None  # wall-clock time it last became idle
+    registered = False
+
+
+_state = _State()
+
+
+def identity() -> str:
+    """This process's worker name: host, pid and a random token (pids are reused)."""
+    if _state.pid != os.getpid():
+        _state.pid, _state.name, _state.registered = os.getpid(), None, False
+    if _state.name is None:
+        _state.name = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return _state.name
+
+
+# -- heartbeat -----------------------------------------------------------------
+
+
+def beat() -> None:
+    WorkerHeartbeat.objects.update_or_create(name=identity(), defaults={
+        "host": HOST, "pid": os.getpid(), "seen": timezone.now(), "job": _state.job,
+        "stopping": _state.stopping})
+    _state.registered = True
+
+
+def _heartbeat_loop() -> None:
+    interval = settings.NST_HEARTBEAT_SECONDS
+    while True:
+        try:
+            beat()
+            if reaper.reap():
+                lifecycle.enqueue("reaped")
+            _pump(interval)
+            _check_idle_holdings()
+        except Exception:  # the database may be down for a while: keep trying
+            log.warning("worker heartbeat failed", exc_info=True)
+            db.connections.close_all()
+        time.sleep(interval)
+
+
+def _pump(interval: float) -> None:
+    """Idle for a whole beat while a runnable job waits: wake a worker (perhaps this one)."""
+    if _state.busy or _state.stopping or time.monotonic() - _state.idle_since < interval:
+        return
+    if scheduler.pick() is not None and not reaper.claimed_within(interval):
+        lifecycle.enqueue("pump")
+
+
+def _check_idle_holdings() -> None:
+    """A job that is still marked as ours while we are idle (its final UPDATE failed, say)."""
+    idle_wall = _state.idle_wall
+    if not _state.busy and idle_wall is not None:  # rows claimed since are not stale
+        lifecycle.hand_back([identity()], count_attempt=True, started_before=idle_wall)
+
+
+def start_heartbeat(**kwargs) -> None:
+    """django-q2's ``post_spawn`` (in every new worker process): beat, and stop cleanly.
+    In sync mode django-q2 calls its worker loop inline, in the caller's process: not ours."""
+    if Conf.SYNC:
+        return
+    identity()
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    threading.Thread(target=_heartbeat_loop, name="nst-heartbeat", daemon=True).start()
+
+
+def _on_sigterm(signum, frame) -> None:
+    _state.stopping, _state.stop_at = True, time.monotonic()
+    if not _state.busy:
+        os._exit(0)  # idle: nothing to hand back
+
+
+# -- the task ------------------------------------------------------------------
+
+
+def run_next(reason: str = "") -> str:
+    """Claim the fairest runnable job and run it to its end. Returns what happened."""
+    _state.busy = True
+    try:
+        if _state.stopping:
+            return "stopping"
+        worker = identity()
+        if not _state.registered and not Conf.SYNC:
+            beat()  # the reaper must know us before we hold anything
+        job = scheduler.claim_next(worker)
+        if job is None:
+            return "nothing to do"
+        _state.job = f"{job.kind.name}:{job.pk}"
+        ctx = JobContext(job.kind, job.pk, worker)
+        if Conf.SYNC:
+            outcome = lifecycle.execute(job.kind, ctx)
+        else:
+            outcome = _supervise(ctx)
+        if scheduler.pick() is not None:  # a user who was at their cap may go now
+            lifecycle.enqueue("next")
+        return f"{job.kind.name} {job.pk}: {outcome or 'not ours any more'}"
+    finally:
+        _state.busy, _state.job, _state.idle_since = False, "", time.monotonic()
+        _state.idle_wall = timezone.now()
+        if _state.stopping:
+            os._exit(0)
+
+
+def _supervise(ctx: JobContext) -> str:
+    outcome = []
+
+    def work():
+        try:
+            outcome.append(lifecycle.execute(ctx.kind, ctx))
+        finally:
+            db.connections.close_all()  # this thread's connections
+
+    thread = threading.Thread(target=work, name=f"nst-{ctx.kind.name}", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+            if _state.stopping and not _about_to_finish(ctx):
+                _hand_back_and_exit(ctx, thread)
+    except TimeoutException:  # django-q2's task timeout; it recycles this process next
+        with ctx.commit_lock:
+            lifecycle.fail(ctx.kind, ctx.pk, ctx.worker, TOO_LONG.format(
+                seconds=settings.Q_CLUSTER["timeout"]))
+        raise
+    return outcome[0] if outcome else ""
+
+
+def _about_to_finish(ctx: JobContext) -> bool:
+    waited = time.monotonic() - _state.stop_at
+    if waited >= STOP_WAIT:
+        return False
+    if ctx.commit_lock.locked():
+        return True
+    return ctx.expected_end is not None and ctx.expected_end - time.monotonic() < STOP_WAIT - waited
+
+
+def _hand_back_and_exit(ctx: JobContext, thread: threading.Thread) -> None:
+    # Holding the commit lock, the job thread cannot start writing its result meanwhile.
+    if not ctx.commit_lock.acquire(timeout=2):
+        thread.join(2)  # it is committing after all: let it finish
+    elif thread.is_alive():
+        handed = lifecycle.requeue(ctx.kind, ctx.pk, count_attempt=False, attempts=0,
+                                   worker=ctx.worker)
+        log.warning("stopping: %s %s handed back to the queue", ctx.kind.name, ctx.pk)
+        if handed:
+            lifecycle.enqueue("handed-back")
+    try:
+        WorkerHeartbeat.objects.filter(name=ctx.worker).delete()
+    finally:
+        os._exit(0)
