@@ -42,6 +42,9 @@ class RenderJob(JobKind):
         side = output_side(photo_width=photo.width, photo_height=photo.height, max_side=row.max_side)
         megapixels = side * side * min(photo.width, photo.height) / max(photo.width, photo.height) / 1e6
         ctx.expect(megapixels * _seconds_per_mp[0] + 1)
+        short = round(side * min(photo.width, photo.height) / max(photo.width, photo.height))
+        ctx.progress(f"rendering {side} × {short} px" if photo.width >= photo.height
+                     else f"rendering {short} × {side} px")
         began = time.perf_counter()
         result = engine.stylize(photo, styles, strength=row.strength, preserve_color=row.preserve_color,
                                 max_side=row.max_side, brush_scale=row.brush_scale)

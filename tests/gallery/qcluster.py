@@ -1,0 +1,155 @@
+"""Real `manage.py qcluster` processes for tests: started on the test database (and on the
+Redis broker when REDIS_URL is set), signalled for real, always stopped at teardown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_q.conf import Conf
+
+from gallery import services
+from gallery.models import Style, Stylization
+from tests.imagegen import encoded, photo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The test database as a URL, so the worker process opens the very same one."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class QCluster:
+    def __init__(self, proc: subprocess.Popen, log: Path):
+        self.proc, self.log_path = proc, log
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log(self, tail: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-tail:]
+
+    def family(self) -> list[psutil.Process]:
+        try:
+            return [psutil.Process(self.pid), *psutil.Process(self.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def signal_group(self, sig) -> float:
+        os.killpg(self.pid, sig)
+        return time.monotonic()
+
+    def wait_exit(self, timeout: float) -> float | None:
+        """Seconds until the main process exits, or None if it is still running."""
+        began = time.monotonic()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return time.monotonic() - began
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+@pytest.fixture
+def real_queue(monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)  # enqueue into the real broker, don't run inline
+
+
+@pytest.fixture
+def start_qcluster(transactional_db, tmp_path, real_queue):
+    """Factory: start a real `manage.py qcluster` (default settings) on the test database."""
+    started: list[QCluster] = []
+
+    def start(workers: int = 1) -> QCluster:
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+            "DJANGO_SETTINGS_MODULE": "nstsite.settings",
+            "DATABASE_URL": database_url(),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "NST_DATA_DIR": str(tmp_path / "worker-var"),
+            "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
+            "NST_WORKERS": str(workers),
+        }
+        log = tmp_path / f"qcluster-{len(started)}.log"
+        proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                                stdout=log.open("w"), stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        started.append(QCluster(proc, log))
+        return started[-1]
+
+    yield start
+    for cluster in started:
+        leftovers = cluster.family()
+        if cluster.alive():
+            os.killpg(cluster.pid, signal.SIGKILL)
+            cluster.proc.wait(5)
+        for proc in leftovers:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+
+def wait_for(predicate, timeout: float, *clusters: QCluster, every: float = 0.05) -> float:
+    """Seconds until ``predicate()`` holds; fails with the workers' logs on timeout."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if predicate():
+            return time.monotonic() - began
+        time.sleep(every)
+    logs = "\n---\n".join(c.log() for c in clusters)
+    pytest.fail(f"timed out after {timeout} s; worker logs:\n{logs}")
+
+
+def queue_renders(user, n: int, *, size=(1600, 1200), max_side: int = 2048, seed: int = 0):
+    """``n`` renders of one new photo, queued through the service (enqueued on commit)."""
+    style = Style.objects.catalog().first() or Style.objects.first()
+    photo_row = services.photo_create(owner=user, upload=encoded(photo(*size, seed=seed), "JPEG"),
+                                      original_name="test.jpg")
+    return [services.stylization_create(owner=user, photo=photo_row, styles=[(style, 1.0)],
+                                        max_side=max_side).pk for _ in range(n)]
+
+
+def statuses(pks) -> dict:
+    return dict(Stylization.objects.filter(pk__in=pks).values_list("pk", "status"))
+
+
+def all_done(pks):
+    return lambda: set(statuses(pks).values()) == {"done"}
+
+
+def running(pks):
+    return Stylization.objects.filter(pk__in=pks, status="running").first()
+
+
+def holder_pid(work) -> int:
+    return int(work.worker.split(":")[1])
+
+
+def stored_files() -> set[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return {p.relative_to(root).as_posix() for p in (root / "results").glob("*")} \
+        if (root / "results").exists() else set()
+
+
+def referenced_files() -> set[str]:
+    names = set()
+    for out, thumb in Stylization.objects.values_list("output", "thumbnail"):
+        names |= {n for n in (out, thumb) if n}
+    return names

@@ -1,0 +1,205 @@
+"""The job system in one process: fair claims, queue positions, hand-backs, failures that
+leave nothing behind, the health report. Real worker processes: test_worker*.py."""
+
+import shutil
+import socket
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from gallery.errors import INTERNAL_ERROR
+from gallery.jobs import lifecycle, scheduler
+from gallery.jobs.kinds import kind_named
+from gallery.jobs.status import health
+from gallery.models import Stylization, WorkerHeartbeat
+from tests.gallery.conftest import client_for
+
+RENDER = kind_named("render")
+T0 = timezone.now() - timedelta(minutes=10)
+
+
+@pytest.fixture
+def queue(make_work, catalog_style):
+    """queue(user, n, large=False): n queued renders, queued in call order."""
+    made = []
+
+    def add(user, n=1, *, large=False):
+        rows = []
+        for _ in range(n):
+            work = make_work(user, catalog_style, render=False)
+            Stylization.objects.filter(pk=work.pk).update(
+                large=large, queued_at=T0 + timedelta(seconds=len(made)))
+            made.append(work.pk)
+            rows.append(work.pk)
+        return rows
+
+    return add
+
+
+def _owner(job):
+    return Stylization.objects.get(pk=job.pk).owner.username
+
+
+def _finish(pk):
+    Stylization.objects.filter(pk=pk).update(status="done")
+
+
+def test_a_user_at_the_cap_waits_while_other_users_go_first(alice, bob, queue):
+    a = queue(alice, 3)
+    b = queue(bob, 1)
+    first = scheduler.claim_next("w1")
+    assert first.pk == a[0]  # the oldest job
+    assert scheduler.claim_next("w2").pk == b[0]  # round-robin: bob has had no turn yet
+    assert scheduler.claim_next("w3").pk == a[1]  # both had a turn; alice's started longest ago
+    assert scheduler.claim_next("w4") is None  # alice has 2 in flight (the cap), bob has none left
+    assert Stylization.objects.get(pk=a[2]).status == "queued"
+    _finish(first.pk)
+    assert scheduler.claim_next("w1").pk == a[2]
+    held = dict(Stylization.objects.filter(status="running").values_list("pk", "worker"))
+    assert held == {b[0]: "w2", a[1]: "w3", a[2]: "w1"}
+
+
+def test_large_renders_have_their_own_smaller_cap(alice, queue, settings):
+    big = queue(alice, 2, large=True)
+    small = queue(alice, 1)
+    assert scheduler.claim_next("w1").pk == big[0]
+    assert scheduler.claim_next("w2").pk == small[0]  # the second large one must wait
+    assert scheduler.claim_next("w3") is None
+    settings.NST_USER_JOBS, settings.NST_USER_LARGE_JOBS = 3, 2
+    assert scheduler.claim_next("w3").pk == big[1]
+
+
+def test_one_worker_serves_a_small_job_before_the_third_of_six_large_ones(alice, bob, queue):
+    queue(alice, 6, large=True)
+    small = queue(bob, 1)[0]
+    order = []
+    while (job := scheduler.claim_next("only")) is not None:
+        order.append(job.pk)
+        _finish(job.pk)
+    assert len(order) == 7 and order.index(small) == 1
+
+
+def test_queue_position_counts_the_jobs_that_will_start_first(alice, bob, queue, client):
+    a = queue(alice, 3)
+    b = queue(bob, 1)
+    position = {pk: scheduler.queue_position(Stylization.objects.get(pk=pk)) for pk in a + b}
+    assert position == {a[0]: 1, a[1]: 2, a[2]: 3, b[0]: 1}
+    c = client_for(client, bob)
+    assert c.get(reverse("stylization-status", args=[b[0]])).json()["queue_position"] == 1
+    page = c.get(reverse("stylization-detail", args=[b[0]])).content.decode()
+    assert "1 job ahead of yours" in page
+    assert c.get(f"/api/v1/stylizations/{b[0]}/").json()["queue_position"] == 1
+    scheduler.claim_next("w1")
+    assert scheduler.queue_position(Stylization.objects.get(pk=a[0])) is None  # running
+
+
+def test_a_clean_hand_back_is_not_an_attempt_but_a_dead_worker_is(alice, queue):
+    pk = queue(alice)[0]
+    assert lifecycle.claim(RENDER, pk, "w1")
+    assert lifecycle.hand_back(["w1"]) == 1
+    row = Stylization.objects.get(pk=pk)
+    assert (row.status, row.attempts, row.worker) == ("queued", 0, "")
+    for attempt in (1, 2, 3):
+        assert lifecycle.claim(RENDER, pk, "w2")
+        assert lifecycle.hand_back(["w2"], count_attempt=True) == 1
+        row = Stylization.objects.get(pk=pk)
+        assert row.attempts == attempt
+    assert row.status == "failed" and "several attempts" in row.error
+
+
+def _refuse_done_updates():
+    """A real database error at the final UPDATE (a trigger; rolled back with the test)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("""CREATE FUNCTION nst_refuse_done() RETURNS trigger AS $$ BEGIN
+                IF NEW.status = 'done' THEN RAISE EXCEPTION 'refused by test'; END IF;
+                RETURN NEW; END $$ LANGUAGE plpgsql""")
+            cursor.execute("CREATE TRIGGER nst_refuse_done BEFORE UPDATE ON gallery_stylization "
+                           "FOR EACH ROW EXECUTE FUNCTION nst_refuse_done()")
+        else:
+            cursor.execute("CREATE TRIGGER nst_refuse_done BEFORE UPDATE ON gallery_stylization "
+                           "WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'refused by test'); "
+                           "END")
+
+
+def test_a_database_error_at_the_final_update_leaves_no_file_behind(alice, queue):
+    pk = queue(alice)[0]
+    results = Path(settings.MEDIA_ROOT) / "results"
+    _refuse_done_updates()
+    assert lifecycle.run(RENDER, pk, "w1") == "failed"
+    row = Stylization.objects.get(pk=pk)
+    assert row.status == "failed" and row.error == INTERNAL_ERROR and not row.output
+    assert not results.exists() or list(results.iterdir()) == []
+
+
+def test_an_idle_worker_hands_back_a_job_it_still_holds(alice, queue):
+    from gallery.jobs import worker
+
+    pk = queue(alice)[0]
+    me = worker.identity()
+    assert lifecycle.claim(RENDER, pk, me)
+    Stylization.objects.filter(pk=pk).update(started=timezone.now() - timedelta(seconds=5))
+    worker._state.idle_wall = timezone.now()  # it finished its last job a moment ago
+    worker._check_idle_holdings()
+    assert Stylization.objects.get(pk=pk).status == "queued"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = _free_port()
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield proc, f"redis://127.0.0.1:{port}/0"
+    proc.kill()
+    proc.wait()
+
+
+def test_health_reports_a_redis_broker_that_goes_down(db, settings, private_redis):
+    proc, url = private_redis
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": url}
+    WorkerHeartbeat.objects.create(name="h:1:x", seen=timezone.now())
+    report = health()
+    assert report["ok"] and report["broker"] == {"kind": "redis", "ok": True}
+    proc.terminate()
+    proc.wait()
+    report = health()
+    assert not report["ok"] and not report["broker"]["ok"]
+    assert "Connection" in report["broker"]["error"] and "broker down" in report["problems"][0]
+
+
+def test_manage_py_jobs_prints_the_report_and_fails_when_unhealthy(alice, queue, capsys):
+    queue(alice, 2)
+    Stylization.objects.update(queued_at=timezone.now() - timedelta(seconds=30))
+    WorkerHeartbeat.objects.create(name="h:7:live", host="h", pid=7, seen=timezone.now(),
+                                   job="render:abc")
+    call_command("jobs")
+    out = capsys.readouterr().out
+    assert "nstsite jobs: healthy" in out and "1 alive, 0 gone" in out
+    assert "render:abc" in out and "2 queued, 0 running" in out
+    WorkerHeartbeat.objects.update(seen=timezone.now() - timedelta(minutes=5))
+    with pytest.raises(SystemExit) as exit_:
+        call_command("jobs")
+    assert exit_.value.code == 1 and "no live worker" in capsys.readouterr().out
