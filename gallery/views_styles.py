@@ -85,6 +85,7 @@ class ExplorationDetailView(OwnedExplorationMixin, DetailView):
         ready = {p.style_id: p for p in self.object.previews.all()}
         ctx["tiles"] = [(style, ready.get(style.pk)) for style in
                         explore.exploration_styles(self.object)]
+        ctx["queue_position"] = queue_position(self.object)
         return ctx
 
 

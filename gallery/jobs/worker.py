@@ -36,7 +36,8 @@ from gallery.models import WorkerHeartbeat
 log = logging.getLogger(__name__)
 
 HOST = socket.gethostname()[:60]
-STOP_WAIT = 6.0  # seconds a stopping worker waits for a job that is about to finish
+STOP_WAIT = 3.0  # seconds a stopping worker waits for a job that is about to finish (honcho
+# SIGKILLs after 5 s, docker after 10)
 TOO_LONG = ("This took longer than the {seconds}-second limit and was stopped. "
             "Try a smaller output size.")
 

@@ -14,6 +14,9 @@
       }
     });
     document.getElementById("explore-count").textContent = data.previews.length;
+    const ahead = data.queue_position;
+    document.getElementById("explore-queue").textContent = ahead === null ? ""
+      : ahead === 0 ? " · next in line" : " · " + ahead + " job" + (ahead === 1 ? "" : "s") + " ahead";
     if (data.status === "failed") {
       const box = document.getElementById("explore-error");
       box.textContent = data.error;

@@ -76,7 +76,9 @@ def start_qcluster(transactional_db, tmp_path, real_queue):
     """Factory: start a real `manage.py qcluster` (default settings) on the test database."""
     started: list[QCluster] = []
 
-    def start(workers: int = 1) -> QCluster:
+    def start(workers: int = 1, command=None, cwd=ROOT, **extra_env) -> QCluster:
+        """``command`` defaults to ``python manage.py qcluster``; another command (honcho with
+        the Procfile, a systemd unit's ExecStart) gets the same environment."""
         env = {
             **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
             "DJANGO_SETTINGS_MODULE": "nstsite.settings",
@@ -85,10 +87,11 @@ def start_qcluster(transactional_db, tmp_path, real_queue):
             "NST_DATA_DIR": str(tmp_path / "worker-var"),
             "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
             "NST_WORKERS": str(workers),
+            **extra_env,
         }
         log = tmp_path / f"qcluster-{len(started)}.log"
-        proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                stdout=log.open("w"), stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command or [sys.executable, "manage.py", "qcluster"], cwd=cwd,
+                                env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
                                 start_new_session=True)
         started.append(QCluster(proc, log))
         return started[-1]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gallery.errors import INTERNAL_ERROR
-from gallery.jobs import lifecycle, scheduler
+from gallery.jobs import JobContext, lifecycle, scheduler
 from gallery.jobs.kinds import kind_named
 from gallery.jobs.status import health
 from gallery.models import Stylization, WorkerHeartbeat
@@ -203,3 +203,24 @@ def test_manage_py_jobs_prints_the_report_and_fails_when_unhealthy(alice, queue,
     with pytest.raises(SystemExit) as exit_:
         call_command("jobs")
     assert exit_.value.code == 1 and "no live worker" in capsys.readouterr().out
+
+
+def test_try_every_style_waits_its_turn_in_the_same_fair_queue(
+    alice, bob, queue, client, django_capture_on_commit_callbacks
+):
+    from gallery import explore
+
+    renders = queue(alice, 2)
+    photo = Stylization.objects.get(pk=renders[0]).photo
+    with django_capture_on_commit_callbacks(execute=False):
+        exploration = explore.exploration_create(owner=alice, photo=photo)
+    c = client_for(client, alice)
+    assert c.get(reverse("exploration-status", args=[exploration.pk])).json()["queue_position"] == 2
+    assert "2 jobs ahead" in c.get(exploration.get_absolute_url()).content.decode()
+    claimed = [scheduler.claim_next(f"w{i}") for i in range(3)]
+    assert [j.kind.name for j in claimed[:2]] == ["render", "render"]
+    assert claimed[2] is None  # alice's two renders fill her cap; the grid waits for one
+    _finish(renders[0])
+    job = scheduler.claim_next("w9")
+    assert (job.kind.name, job.pk) == ("explore", exploration.pk)
+    assert lifecycle.execute(job.kind, JobContext(job.kind, job.pk, "w9")) == "done"

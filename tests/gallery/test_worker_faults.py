@@ -92,7 +92,7 @@ def test_kill_9_of_one_cluster_lets_another_cluster_finish_its_jobs(
 def test_sigterm_to_the_group_hands_the_job_back_and_exits_within_10_s(
     start_qcluster, alice, catalog_style
 ):
-    # 12 megapixels take well over the 6 s a stopping worker would wait for: handed back.
+    # 12 megapixels take well over the 3 s a stopping worker would wait for: handed back.
     pk = queue_renders(alice, 1, size=(4000, 3000), max_side=4096)[0]
     cluster = start_qcluster()
     wait_for(lambda: running([pk]), 60, cluster)
