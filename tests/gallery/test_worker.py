@@ -57,6 +57,11 @@ def test_a_small_job_goes_before_the_third_of_six_large_ones_and_health_stays_gr
     started = dict(Stylization.objects.values_list("pk", "started"))
     third_large = sorted(started[pk] for pk in big)[2]
     assert started[small] < third_large
+    row = Stylization.objects.get(pk=small)
+    backlog = max(Stylization.objects.values_list("finished", flat=True)) - min(started.values())
+    print(f"fair queue: the small job waited {(row.started - row.queued_at).total_seconds():.1f} s "
+          f"behind 6 large ones ({backlog.total_seconds():.1f} s of work); /healthz polled "
+          f"{len(codes)} times: {codes.count(200)} × 200 ({codes.index(200)} before the first beat)")
     # The worker beat all along, however long the backlog: healthy from its first beat on.
     first_ok = codes.index(200)
     assert first_ok <= 10 and set(codes[first_ok:]) == {200}, codes
