@@ -243,8 +243,9 @@ class WorkerHeartbeat(models.Model):
     name = models.CharField(max_length=120, unique=True)
     host = models.CharField(max_length=100, blank=True)
     pid = models.PositiveIntegerField(default=0)
+    cluster = models.CharField(max_length=40, blank=True, help_text="The qcluster it belongs to.")
     started = models.DateTimeField(default=timezone.now)
-    seen = models.DateTimeField()
+    seen = models.DateTimeField(help_text="The database's clock, so hosts' clocks never matter.")
     job = models.CharField(max_length=80, blank=True, help_text="The job it holds, if any.")
     stopping = models.BooleanField(default=False)
 

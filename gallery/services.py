@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,6 +45,13 @@ def encode_for_storage(img) -> tuple[bytes, str]:
 
 def photo_create(*, owner, upload, original_name: str = "") -> Photo:
     """Validate and store an uploaded photo (re-encoded, metadata stripped, UUID name)."""
+    photo = _photo_with_files(owner=owner, upload=upload, original_name=original_name)
+    save_with_files(photo, photo.image, photo.thumbnail)
+    return photo
+
+
+def _photo_with_files(*, owner, upload, original_name: str) -> Photo:
+    """Decode, re-encode and write a new photo's files; the row is not saved yet."""
     img = _decode_upload(upload)
     data, ext = encode_for_storage(img)
     photo = Photo(owner=owner, sha256=hashlib.sha256(data).hexdigest(), width=img.width,
@@ -52,7 +61,6 @@ def photo_create(*, owner, upload, original_name: str = "") -> Photo:
     # Pages list photos as small pictures; a 50-megapixel original is not a thumbnail.
     thumb = images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)
     photo.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
-    save_with_files(photo, photo.image, photo.thumbnail)
     return photo
 
 
@@ -75,9 +83,11 @@ def stylization_create(
 ) -> Stylization:
     """Create a queued stylization of ``photo`` (or of a new ``upload``) and enqueue it.
 
-    Everything is checked before anything is written; the photo (if uploaded),
-    the stylization and its styles are created in one transaction, and the render
-    is enqueued only once that has committed.
+    Everything is checked before anything is written; an uploaded photo is decoded and its
+    files written before the transaction (decoding can take seconds, and SQLite's write lock
+    would make every other writer wait); its row, the stylization and its styles are created
+    in one transaction, the files removed if that fails, and the render is enqueued only
+    once it has committed.
     """
     if (photo is None) == (upload is None):
         raise ServiceError("Upload a photo or choose one of yours.", field="photo")
@@ -89,13 +99,14 @@ def stylization_create(
                       weights=[w for _, w in styles])
     except EngineError as exc:
         raise ServiceError(str(exc)) from None
-    with transaction.atomic():
-        if upload is not None:
-            photo = photo_create(owner=owner, upload=upload, original_name=original_name)
-            stored = photo.image
-        else:
-            stored = None
-        try:
+    new_files = ()
+    if upload is not None:
+        photo = _photo_with_files(owner=owner, upload=upload, original_name=original_name)
+        new_files = (photo.image, photo.thumbnail)
+    try:
+        with transaction.atomic():
+            if new_files:
+                photo.save()
             side = output_side(photo_width=photo.width, photo_height=photo.height, max_side=max_side)
             stylization = Stylization.objects.create(
                 owner=owner, photo=photo, strength=strength, preserve_color=preserve_color,
@@ -105,11 +116,11 @@ def stylization_create(
                 StylizationStyle(stylization=stylization, style=s, style_name=s.name, weight=w)
                 for s, w in styles
             )
-        except BaseException:
-            if stored:
-                stored.storage.delete(stored.name)
-            raise
-        jobs.enqueue_on_commit(f"render-{stylization.pk}")
+            jobs.enqueue_on_commit(f"render-{stylization.pk}")
+    except BaseException:
+        for field in new_files:
+            field.storage.delete(field.name)
+        raise
     return stylization
 
 
@@ -147,3 +158,37 @@ def stylization_set_public(*, stylization: Stylization, is_public: bool) -> Styl
 
 def stylization_delete(*, stylization: Stylization) -> None:
     stylization.delete()
+
+
+# -- housekeeping ----------------------------------------------------------------
+
+SWEPT_FOLDERS = ("photos", "results", "styles")
+
+
+def files_sweep(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete stored files that no row refers to, once old enough that no writer can still be
+    about to commit them: a worker killed between writing its result and the row's UPDATE,
+    a process that died mid-upload, a temporary ``.part`` file. Returns how many went."""
+    from gallery.downloads import COPY_EXTENSIONS, copy_name
+    from gallery.models import ExplorationPreview
+
+    referenced = set()
+    for model, fields in ((Photo, ("image", "thumbnail")), (Style, ("image", "thumbnail")),
+                          (Stylization, ("output", "thumbnail")), (ExplorationPreview, ("image",))):
+        for row in model.objects.values_list(*fields):
+            referenced.update(name for name in row if name)
+    for output in Stylization.objects.exclude(output="").values_list("output", flat=True):
+        referenced.update(copy_name(output, ext) for ext in COPY_EXTENSIONS)
+    cutoff = timezone.now() - older_than
+    count = 0
+    for folder in SWEPT_FOLDERS:
+        try:
+            _, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for filename in files:
+            name = f"{folder}/{filename}"
+            if name not in referenced and default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                count += 1
+    return count

@@ -10,13 +10,18 @@ def run_next_job(reason: str = "") -> str:
 
 def housekeeping() -> int:
     """Every minute, as a backstop to the workers' heartbeat threads: requeue the jobs of
-    dead workers and wake a worker if runnable jobs wait."""
-    from gallery import jobs
+    dead workers and wake a worker if runnable jobs wait. Once an hour (across all
+    workers: the flag is in the shared cache), sweep files that no row refers to."""
+    from django.core.cache import cache
+
+    from gallery import jobs, services
     from gallery.jobs import reaper, scheduler
 
     count = reaper.reap()
     if count or scheduler.pick() is not None:
         jobs.enqueue("housekeeping")
+    if cache.add("nst-files-sweep", 1, timeout=3600):
+        services.files_sweep()
     return count
 
 

@@ -12,14 +12,16 @@ process group (honcho's Ctrl-C, systemd's default stop) ends the same way.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
+import uuid
 
 import psutil
 from django import db
 
 from gallery.jobs import lifecycle
-from gallery.jobs.worker import HOST
+from gallery.jobs.worker import CLUSTER_ENV
 from gallery.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ def run_cluster(*, run_once: bool = False) -> None:
         flag.stop, flag.signum = True, signum
 
     db.connections.close_all()  # the forked sentinel must not share our sockets
+    cluster_id = uuid.uuid4().hex
+    os.environ[CLUSTER_ENV] = cluster_id  # inherited by every process the sentinel forks
     cluster = Cluster()  # installs django-q2's handlers; ours replace them
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -54,7 +58,7 @@ def run_cluster(*, run_once: bool = False) -> None:
     started = time.monotonic()
     log.info("qcluster stopping (%s): %d processes", signal.Signals(flag.signum).name
              if flag.signum else "run once" if run_once else "sentinel gone", len(family))
-    stop_family(list(family.values()))
+    stop_family(list(family.values()), cluster_id)
     cluster.sentinel.join(1)  # reap it: no zombie
     cluster.start_event = cluster.stop_event = None
     log.info("qcluster stopped in %.1f s", time.monotonic() - started)
@@ -86,7 +90,7 @@ def _wait(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
     return alive
 
 
-def stop_family(procs: list[psutil.Process]) -> None:
+def stop_family(procs: list[psutil.Process], cluster_id: str) -> None:
     for proc in procs:
         try:
             proc.send_signal(signal.SIGTERM)
@@ -100,9 +104,8 @@ def stop_family(procs: list[psutil.Process]) -> None:
         except psutil.NoSuchProcess:
             pass
     _wait(alive, 2)
-    pids = [p.pid for p in procs]
     try:
-        names = list(WorkerHeartbeat.objects.filter(host=HOST, pid__in=pids)
+        names = list(WorkerHeartbeat.objects.filter(cluster=cluster_id)
                      .values_list("name", flat=True))
         if lifecycle.hand_back(names):  # held by a worker that was killed: requeue now
             lifecycle.enqueue("handed-back")

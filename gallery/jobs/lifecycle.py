@@ -70,11 +70,23 @@ def execute(kind: JobKind, ctx: JobContext) -> str:
                 ctx.discard(written)
                 return ""
     except Exception as exc:
-        ctx.discard(written)
+        committed = _committed(kind, ctx) if written else False
+        if committed:  # the COMMIT happened but its answer was lost: the files are in use
+            return JobStatus.DONE
+        if committed is not None:  # when the database cannot tell, the file sweep decides
+            ctx.discard(written)
         fail(kind, ctx.pk, ctx.worker, user_message(exc, kind, ctx.pk),
              render_ms=int((time.perf_counter() - started) * 1000))
         return JobStatus.FAILED
     return JobStatus.DONE
+
+
+def _committed(kind: JobKind, ctx: JobContext) -> bool | None:
+    try:
+        return kind.model.objects.filter(pk=ctx.pk, status=JobStatus.DONE,
+                                         worker=ctx.worker).exists()
+    except Exception:
+        return None
 
 
 def _held(kind: JobKind, ctx: JobContext):
@@ -114,19 +126,31 @@ def hand_back(workers, *, count_attempt: bool = False, started_before=None) -> i
         held = kind.model.objects.running().filter(worker__in=workers)
         if started_before is not None:
             held = held.filter(started__lt=started_before)
-        for pk, worker, attempts in held.values_list("pk", "worker", "attempts"):
-            count += requeue(kind, pk, count_attempt=count_attempt, attempts=attempts, worker=worker)
+        for pk, worker in held.values_list("pk", "worker"):
+            if count_attempt:
+                count += give_up_or_requeue(kind, pk, worker=worker)
+            else:
+                count += requeue(kind, pk, worker=worker)
     return count
 
 
-def requeue(kind: JobKind, pk, *, count_attempt: bool, attempts: int, worker=None) -> int:
+def requeue(kind: JobKind, pk, *, worker: str) -> int:
+    """Handed back by its worker (a clean stop): queued again, the attempt not counted.
+    ``queued_at`` is kept, so the job keeps its place in its owner's queue."""
+    return kind.model.objects.filter(pk=pk, status=JobStatus.RUNNING, worker=worker).update(
+        status=JobStatus.QUEUED, worker="", progress="", attempts=F("attempts") - 1)
+
+
+def give_up_or_requeue(kind: JobKind, pk, *, worker: str, unless_alive: bool = False) -> int:
+    """Its worker died: queued again (the attempt counts), or failed after too many.
+    With ``unless_alive`` the UPDATE itself re-checks that the worker is still silent."""
     from django.conf import settings
 
-    held = kind.model.objects.filter(pk=pk, status=JobStatus.RUNNING)
-    if worker is not None:
-        held = held.filter(worker=worker)
-    now = timezone.now()
-    if count_attempt and attempts >= settings.NST_MAX_RENDER_ATTEMPTS:
-        return held.update(status=JobStatus.FAILED, error=kind.gave_up, finished=now, progress="")
-    changes = {} if count_attempt else {"attempts": F("attempts") - 1}
-    return held.update(status=JobStatus.QUEUED, worker="", queued_at=now, progress="", **changes)
+    from gallery.jobs.reaper import fresh_heartbeats
+
+    held = kind.model.objects.filter(pk=pk, status=JobStatus.RUNNING, worker=worker)
+    if unless_alive:
+        held = held.exclude(worker__in=fresh_heartbeats().values("name"))
+    failed = held.filter(attempts__gte=settings.NST_MAX_RENDER_ATTEMPTS).update(
+        status=JobStatus.FAILED, error=kind.gave_up, finished=timezone.now(), progress="")
+    return failed + held.update(status=JobStatus.QUEUED, worker="", progress="")

@@ -1,47 +1,73 @@
 """Liveness-based recovery: a running job whose worker stopped beating goes back to the queue.
 
-Every worker process beats every ``NST_HEARTBEAT_SECONDS`` (not through the queue); one
-not seen for ``NST_WORKER_DEAD_AFTER`` seconds is dead, and its jobs are requeued by the
-next heartbeat of any live worker — so after ``kill -9`` of a rendering process or of a
-whole cluster, the job runs again seconds later, not after the task timeout. A job that
-kills its worker every time is given up after ``NST_MAX_RENDER_ATTEMPTS``.
+Every worker process beats every ``NST_HEARTBEAT_SECONDS`` (not through the queue), stamped
+with the database's clock. One not seen for ``NST_WORKER_DEAD_AFTER`` seconds is dead, and
+its jobs are requeued by the next heartbeat of any live worker — so after ``kill -9`` of a
+rendering process or of a whole cluster the job runs again seconds later, not after the task
+timeout. A worker on this very host whose process still exists is never taken for dead (its
+beat may just be waiting for a database lock). The requeue re-checks staleness in the same
+UPDATE, so a worker that beats at the last moment keeps its job. A job that kills its worker
+every time is given up after ``NST_MAX_RENDER_ATTEMPTS``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import psutil
 from django.conf import settings
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from gallery.jobs.kinds import kinds
-from gallery.jobs.lifecycle import requeue
+from gallery.jobs.lifecycle import give_up_or_requeue
 from gallery.models import WorkerHeartbeat
 
 FORGET_AFTER = timedelta(hours=1)  # rows of workers gone this long are deleted
 
 
-def live_workers(now=None) -> set[str]:
-    now = now or timezone.now()
-    dead_after = timedelta(seconds=settings.NST_WORKER_DEAD_AFTER)
-    return set(WorkerHeartbeat.objects.filter(seen__gte=now - dead_after)
-               .values_list("name", flat=True))
+def _dead_after() -> timedelta:
+    return timedelta(seconds=settings.NST_WORKER_DEAD_AFTER)
 
 
-def reap(now=None) -> int:
+def fresh_heartbeats():
+    return WorkerHeartbeat.objects.filter(seen__gte=Now() - _dead_after())
+
+
+def _alive_here(hb: WorkerHeartbeat) -> bool:
+    """Is the process behind this (stale) row still running on this host?"""
+    from gallery.jobs.worker import HOST
+
+    if hb.host != HOST or not hb.pid:
+        return False
+    try:
+        created = psutil.Process(hb.pid).create_time()
+    except psutil.Error:
+        return False
+    # The same process, not a later one that got its pid: it started just before its first beat.
+    return abs(hb.started.timestamp() - created) < 60
+
+
+def reap() -> int:
     """Requeue (or give up) running jobs whose worker is not alive; returns how many."""
-    now = now or timezone.now()
-    live = live_workers(now)
+    running = {kind: list(kind.model.objects.running().values_list("pk", "worker", "started"))
+               for kind in kinds()}
+    holders = {worker for rows in running.values() for _, worker, _ in rows if worker}
+    if not holders and not any(running.values()):
+        return 0
+    live = set(fresh_heartbeats().filter(name__in=holders).values_list("name", flat=True))
+    stale = {hb.name: hb for hb in WorkerHeartbeat.objects.filter(name__in=holders - live)}
+    dead = {name for name in holders - live if name not in stale or not _alive_here(stale[name])}
     # A row without a worker name predates heartbeats: fall back to the task timeout.
-    legacy_cutoff = now - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
+    legacy_cutoff = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
     count = 0
-    for kind in kinds():
-        rows = kind.model.objects.running().values_list("pk", "worker", "attempts", "started")
-        for pk, worker, attempts, started in rows:
-            if worker in live or (not worker and started and started > legacy_cutoff):
-                continue
-            count += requeue(kind, pk, count_attempt=True, attempts=attempts, worker=worker)
-    WorkerHeartbeat.objects.filter(seen__lt=now - FORGET_AFTER).delete()
+    for kind, rows in running.items():
+        for pk, worker, started in rows:
+            if worker in dead:
+                count += give_up_or_requeue(kind, pk, worker=worker, unless_alive=True)
+            elif not worker and started and started < legacy_cutoff:
+                count += give_up_or_requeue(kind, pk, worker="")
+    WorkerHeartbeat.objects.filter(seen__lt=Now() - FORGET_AFTER).delete()
     return count
 
 

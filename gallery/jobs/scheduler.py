@@ -8,19 +8,19 @@ lock, taken at BEGIN IMMEDIATE), so two workers never overrun a user's cap toget
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 
 from gallery.jobs.kinds import JobKind, kinds
 from gallery.jobs.lifecycle import claim
 from gallery.models import JobStatus
 
-LOOKAHEAD = 500  # queued rows per kind considered at each pick (oldest first)
+POSITION_LOOKAHEAD = 2000  # queued rows per kind a queue position is estimated from
 _LOCK_ID = 0x6E7374  # "nst"
 
 
@@ -29,18 +29,7 @@ class Queued:
     kind: JobKind
     pk: object
     owner_id: int
-    large: bool
     queued_at: datetime
-
-
-def queued_jobs() -> list[Queued]:
-    jobs = []
-    for kind in kinds():
-        rows = (kind.model.objects.queued().order_by("queued_at")
-                .values_list("pk", "owner_id", "large", "queued_at")[:LOOKAHEAD])
-        jobs += [Queued(kind, *row) for row in rows]
-    jobs.sort(key=lambda j: j.queued_at)
-    return jobs
 
 
 def in_flight() -> tuple[Counter, Counter]:
@@ -52,30 +41,50 @@ def in_flight() -> tuple[Counter, Counter]:
     return running, large
 
 
+def _runnable(kind: JobKind, running: Counter, running_large: Counter):
+    """Queued jobs of this kind whose owner has room for them now (filtered in SQL)."""
+    full = [o for o, n in running.items() if n >= settings.NST_USER_JOBS]
+    large_full = [o for o, n in running_large.items() if n >= settings.NST_USER_LARGE_JOBS]
+    return (kind.model.objects.queued().exclude(owner_id__in=full)
+            .exclude(large=True, owner_id__in=large_full))
+
+
+def _last_starts(owners) -> dict:
+    last: dict = {}
+    for kind in kinds():
+        rows = (kind.model.objects.filter(owner_id__in=owners, started__isnull=False)
+                .values("owner_id").annotate(last=Max("started")).values_list("owner_id", "last"))
+        for owner, started in rows:
+            last[owner] = max(started, last.get(owner, started))
+    return last
+
+
+def _rotation(first_queued: dict, running: Counter) -> list:
+    """Users in the order they get their next turn."""
+    last = _last_starts(list(first_queued))
+    never = min(first_queued.values()).replace(year=1)
+    return sorted(first_queued, key=lambda o: (running[o], last.get(o, never), first_queued[o]))
+
+
 def pick() -> Queued | None:
     """The job that should run next, or None if nothing queued may run now."""
-    queued = queued_jobs()
-    if not queued:
-        return None
     running, running_large = in_flight()
-    cap, large_cap = settings.NST_USER_JOBS, settings.NST_USER_LARGE_JOBS
-    runnable = [j for j in queued if running[j.owner_id] < cap
-                and not (j.large and running_large[j.owner_id] >= large_cap)]
-    if not runnable:
-        return None
-    owners = {j.owner_id for j in runnable}
-    last_start: dict[int, datetime] = {}
+    first: dict = {}  # owner → oldest runnable queued_at, over every kind
     for kind in kinds():
-        for owner, started in (kind.model.objects.filter(owner_id__in=owners, started__isnull=False)
-                               .values("owner_id").annotate(last=Max("started"))
-                               .values_list("owner_id", "last")):
-            last_start[owner] = max(started, last_start.get(owner, started))
-    first = {}
-    for j in runnable:  # oldest runnable job per user (queued is sorted)
-        first.setdefault(j.owner_id, j)
-    never = datetime.min.replace(tzinfo=runnable[0].queued_at.tzinfo)
-    return min(first.values(), key=lambda j: (running[j.owner_id],
-                                              last_start.get(j.owner_id, never), j.queued_at))
+        rows = (_runnable(kind, running, running_large).values("owner_id")
+                .annotate(first=Min("queued_at")).values_list("owner_id", "first"))
+        for owner, at in rows:
+            first[owner] = min(at, first.get(owner, at))
+    if not first:
+        return None
+    owner = _rotation(first, running)[0]
+    candidates = []
+    for kind in kinds():
+        row = (_runnable(kind, running, running_large).filter(owner_id=owner)
+               .order_by("queued_at").values_list("pk", "queued_at").first())
+        if row:
+            candidates.append(Queued(kind, row[0], owner, row[1]))
+    return min(candidates, key=lambda j: j.queued_at)
 
 
 def claim_next(worker: str) -> Queued | None:
@@ -91,17 +100,28 @@ def claim_next(worker: str) -> Queued | None:
 
 
 def queue_position(row) -> int | None:
-    """About how many jobs will start before this queued one (the round-robin's estimate:
-    the owner's own older jobs, plus up to as many turns for each other user)."""
+    """How many queued jobs will start before this one: the round-robin played forward
+    (each user in turn, oldest job first). Caps can only make the real wait longer."""
     if row.status != JobStatus.QUEUED:
         return None
-    mine_before, per_owner = 0, Counter()
-    for job in queued_jobs():
-        if job.owner_id == row.owner_id:
-            if job.queued_at < row.queued_at or (job.queued_at == row.queued_at
-                                                  and str(job.pk) < str(row.pk)):
-                mine_before += 1
-        else:
-            per_owner[job.owner_id] += 1
-    turn = mine_before + 1
-    return mine_before + sum(min(n, turn) for n in per_owner.values())
+    queues: dict = {}
+    for kind in kinds():
+        for pk, owner, at in (kind.model.objects.queued().order_by("queued_at")
+                              .values_list("pk", "owner_id", "queued_at")[:POSITION_LOOKAHEAD]):
+            queues.setdefault(owner, []).append((at, str(pk)))
+    target = (row.queued_at, str(row.pk))
+    if target not in queues.get(row.owner_id, []):
+        return None  # beyond the lookahead: no estimate
+    running, _ = in_flight()
+    order = _rotation({o: min(q)[0] for o, q in queues.items()}, running)
+    turns = {o: deque(sorted(q)) for o, q in queues.items()}
+    ahead = 0
+    while order:
+        for owner in list(order):
+            job = turns[owner].popleft()
+            if owner == row.owner_id and job == target:
+                return ahead
+            ahead += 1
+            if not turns[owner]:
+                order.remove(owner)
+    return None

@@ -3,8 +3,11 @@
 503 only when something is wrong:
 - the database, or the Redis broker when one is configured, does not answer;
 - no worker process has beaten within ``NST_WORKER_DEAD_AFTER`` seconds;
-- the oldest queued job has waited longer than
+- some user's queue has not moved for longer than
   ``NST_HEALTH_WAIT_BASE + NST_HEALTH_WAIT_PER_JOB × ceil(queued jobs / live workers)``.
+  A user's queue "moves" when one of their jobs finishes: the wait is counted from their
+  oldest queued job's arrival or their last finished job, whichever is later — so a user
+  whose long series drains at their per-user cap is not a fault.
 A long backlog that workers are working through is healthy; a fresh site is healthy as
 soon as one worker has started (its first heartbeat comes at once).
 """
@@ -15,6 +18,7 @@ import math
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from gallery.jobs.kinds import kinds
@@ -75,19 +79,28 @@ def health() -> dict:
         problems.append("no live worker (start one: manage.py qcluster)")
 
     queued = running = 0
-    oldest = None
+    first: dict = {}  # owner → oldest queued_at
+    moved: dict = {}  # owner → last finished
     for kind in kinds():
         jobs = kind.model.objects
         queued += jobs.queued().count()
         running += jobs.running().count()
-        first = jobs.queued().order_by("queued_at").values_list("queued_at", flat=True).first()
-        oldest = first if oldest is None or (first and first < oldest) else oldest
+        for owner, at in jobs.queued().values("owner_id").annotate(at=Min("queued_at")).values_list(
+                "owner_id", "at"):
+            first[owner] = min(at, first.get(owner, at))
+    for kind in kinds():
+        for owner, at in (kind.model.objects.filter(owner_id__in=list(first), finished__isnull=False)
+                          .values("owner_id").annotate(at=Max("finished"))
+                          .values_list("owner_id", "at")):
+            moved[owner] = max(at, moved.get(owner, at))
+    since = [max(at, moved.get(owner, at)) for owner, at in first.items()]
     limit = (settings.NST_HEALTH_WAIT_BASE
              + settings.NST_HEALTH_WAIT_PER_JOB * math.ceil(queued / max(alive, 1)))
-    wait = _seconds(now, oldest)
-    report["queue"] = {"queued": queued, "running": running, "oldest_wait_seconds": wait,
-                       "wait_limit_seconds": limit}
-    if wait is not None and wait > limit:
-        problems.append(f"the oldest job has waited {wait:.0f} s (limit {limit} s)")
+    oldest = _seconds(now, min(first.values())) if first else None
+    stuck = _seconds(now, min(since)) if since else None
+    report["queue"] = {"queued": queued, "running": running, "oldest_wait_seconds": oldest,
+                       "longest_unmoved_seconds": stuck, "wait_limit_seconds": limit}
+    if stuck is not None and stuck > limit:
+        problems.append(f"a queue has not moved for {stuck:.0f} s (limit {limit} s)")
     report["ok"] = not problems
     return report

@@ -25,6 +25,7 @@ import uuid
 
 from django import db
 from django.conf import settings
+from django.db.models.functions import Now
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.exceptions import TimeoutException
@@ -36,8 +37,9 @@ from gallery.models import WorkerHeartbeat
 log = logging.getLogger(__name__)
 
 HOST = socket.gethostname()[:60]
-STOP_WAIT = 3.0  # seconds a stopping worker waits for a job that is about to finish (honcho
-# SIGKILLs after 5 s, docker after 10)
+STOP_WAIT = 3.0  # seconds a stopping worker waits for a job that is about to finish
+STOP_DEADLINE = 4.0  # and at most this long for a commit under way (honcho SIGKILLs at 5 s)
+CLUSTER_ENV = "NST_CLUSTER_ID"  # set by the qcluster main process for its whole family
 TOO_LONG = ("This took longer than the {seconds}-second limit and was stopped. "
             "Try a smaller output size.")
 
@@ -45,6 +47,8 @@ TOO_LONG = ("This took longer than the {seconds}-second limit and was stopped. "
 class _State:
     name: str | None = None
     pid: int | None = None
+    ppid = 0
+    cluster = ""
     busy = False
     stopping = False
     stop_at = 0.0
@@ -70,15 +74,19 @@ def identity() -> str:
 
 
 def beat() -> None:
-    WorkerHeartbeat.objects.update_or_create(name=identity(), defaults={
-        "host": HOST, "pid": os.getpid(), "seen": timezone.now(), "job": _state.job,
-        "stopping": _state.stopping})
+    """Write this process's row with the database's clock (hosts' clocks may disagree)."""
+    fields = {"seen": Now(), "job": _state.job, "stopping": _state.stopping}
+    if not WorkerHeartbeat.objects.filter(name=identity()).update(**fields):
+        WorkerHeartbeat.objects.create(name=identity(), host=HOST, pid=os.getpid(),
+                                       cluster=_state.cluster, **fields)
     _state.registered = True
 
 
 def _heartbeat_loop() -> None:
     interval = settings.NST_HEARTBEAT_SECONDS
     while True:
+        if os.getppid() != _state.ppid:  # our cluster is gone: never linger as an orphan
+            _request_stop()
         try:
             beat()
             if reaper.reap():
@@ -112,12 +120,18 @@ def start_heartbeat(**kwargs) -> None:
     if Conf.SYNC:
         return
     identity()
+    _state.ppid, _state.cluster = os.getppid(), os.environ.get(CLUSTER_ENV, "")
     signal.signal(signal.SIGTERM, _on_sigterm)
     threading.Thread(target=_heartbeat_loop, name="nst-heartbeat", daemon=True).start()
 
 
 def _on_sigterm(signum, frame) -> None:
-    _state.stopping, _state.stop_at = True, time.monotonic()
+    _request_stop()
+
+
+def _request_stop() -> None:
+    if not _state.stopping:  # a second SIGTERM does not extend the deadline
+        _state.stopping, _state.stop_at = True, time.monotonic()
     if not _state.busy:
         os._exit(0)  # idle: nothing to hand back
 
@@ -167,32 +181,32 @@ def _supervise(ctx: JobContext) -> str:
     try:
         while thread.is_alive():
             thread.join(0.1)
-            if _state.stopping and not _about_to_finish(ctx):
-                _hand_back_and_exit(ctx, thread)
+            if _state.stopping and not _may_finish(ctx):
+                _hand_back_and_exit(ctx)
     except TimeoutException:  # django-q2's task timeout; it recycles this process next
-        with ctx.commit_lock:
+        if ctx.commit_lock.acquire(timeout=1):  # not while a commit is under way
             lifecycle.fail(ctx.kind, ctx.pk, ctx.worker, TOO_LONG.format(
                 seconds=settings.Q_CLUSTER["timeout"]))
         raise
     return outcome[0] if outcome else ""
 
 
-def _about_to_finish(ctx: JobContext) -> bool:
+def _may_finish(ctx: JobContext) -> bool:
+    """While stopping: may the job go on? Yes while it commits its result (up to
+    ``STOP_DEADLINE``) or when it should be done within ``STOP_WAIT`` of the signal."""
     waited = time.monotonic() - _state.stop_at
-    if waited >= STOP_WAIT:
-        return False
     if ctx.commit_lock.locked():
-        return True
-    return ctx.expected_end is not None and ctx.expected_end - time.monotonic() < STOP_WAIT - waited
+        return waited < STOP_DEADLINE
+    return (waited < STOP_WAIT and ctx.expected_end is not None
+            and ctx.expected_end - time.monotonic() < STOP_WAIT - waited)
 
 
-def _hand_back_and_exit(ctx: JobContext, thread: threading.Thread) -> None:
+def _hand_back_and_exit(ctx: JobContext) -> None:
     # Holding the commit lock, the job thread cannot start writing its result meanwhile.
-    if not ctx.commit_lock.acquire(timeout=2):
-        thread.join(2)  # it is committing after all: let it finish
-    elif thread.is_alive():
-        handed = lifecycle.requeue(ctx.kind, ctx.pk, count_attempt=False, attempts=0,
-                                   worker=ctx.worker)
+    # If it is committing past the deadline, exit anyway: the row stays "running" and the
+    # reaper requeues it; files written without their row are swept (services.files_sweep).
+    if ctx.commit_lock.acquire(blocking=False):
+        handed = lifecycle.requeue(ctx.kind, ctx.pk, worker=ctx.worker)
         log.warning("stopping: %s %s handed back to the queue", ctx.kind.name, ctx.pk)
         if handed:
             lifecycle.enqueue("handed-back")

@@ -91,7 +91,7 @@ def test_queue_position_counts_the_jobs_that_will_start_first(alice, bob, queue,
     a = queue(alice, 3)
     b = queue(bob, 1)
     position = {pk: scheduler.queue_position(Stylization.objects.get(pk=pk)) for pk in a + b}
-    assert position == {a[0]: 1, a[1]: 2, a[2]: 3, b[0]: 1}
+    assert position == {a[0]: 0, b[0]: 1, a[1]: 2, a[2]: 3}  # round-robin: a0 b0 a1 a2
     c = client_for(client, bob)
     assert c.get(reverse("stylization-status", args=[b[0]])).json()["queue_position"] == 1
     page = c.get(reverse("stylization-detail", args=[b[0]])).content.decode()
@@ -103,10 +103,12 @@ def test_queue_position_counts_the_jobs_that_will_start_first(alice, bob, queue,
 
 def test_a_clean_hand_back_is_not_an_attempt_but_a_dead_worker_is(alice, queue):
     pk = queue(alice)[0]
+    place = Stylization.objects.get(pk=pk).queued_at
     assert lifecycle.claim(RENDER, pk, "w1")
     assert lifecycle.hand_back(["w1"]) == 1
     row = Stylization.objects.get(pk=pk)
     assert (row.status, row.attempts, row.worker) == ("queued", 0, "")
+    assert row.queued_at == place  # it keeps its place in the queue
     for attempt in (1, 2, 3):
         assert lifecycle.claim(RENDER, pk, "w2")
         assert lifecycle.hand_back(["w2"], count_attempt=True) == 1
@@ -224,3 +226,95 @@ def test_try_every_style_waits_its_turn_in_the_same_fair_queue(
     job = scheduler.claim_next("w9")
     assert (job.kind.name, job.pk) == ("explore", exploration.pk)
     assert lifecycle.execute(job.kind, JobContext(job.kind, job.pk, "w9")) == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_claiming_at_once_never_overrun_a_users_cap(real_queue, alice, bob, queue):
+    import threading
+
+    from django import db
+
+    queue(alice, 6)
+    queue(bob, 1)
+    start = threading.Barrier(6)
+    claimed = []
+
+    def claim(n):
+        try:
+            start.wait()
+            job = scheduler.claim_next(f"w{n}")
+            if job is not None:
+                claimed.append(job.pk)
+        finally:
+            db.connections.close_all()
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    owners = [Stylization.objects.get(pk=pk).owner.username for pk in claimed]
+    assert sorted(owners) == ["alice", "alice", "bob"]  # alice's cap is 2, whoever asked first
+    assert Stylization.objects.filter(status="running").count() == 3
+
+
+def test_a_live_worker_on_this_host_is_not_reaped_because_its_beat_is_late(alice, queue):
+    import sys
+
+    import psutil
+
+    from gallery.jobs import reaper
+    from gallery.jobs.worker import HOST
+
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = timezone.datetime.fromtimestamp(psutil.Process(slow.pid).create_time(),
+                                                  tz=timezone.get_current_timezone())
+        WorkerHeartbeat.objects.create(name=f"{HOST}:{slow.pid}:late", host=HOST, pid=slow.pid,
+                                       started=started, seen=timezone.now() - timedelta(minutes=1))
+        pk = queue(alice)[0]
+        assert lifecycle.claim(RENDER, pk, f"{HOST}:{slow.pid}:late")
+        assert reaper.reap() == 0  # waiting for a lock, say: its process still runs
+        assert Stylization.objects.get(pk=pk).status == "running"
+    finally:
+        slow.kill()
+        slow.wait()
+    assert reaper.reap() == 1
+    assert Stylization.objects.get(pk=pk).status == "queued"
+
+
+def test_a_capped_users_long_series_is_not_reported_as_a_stuck_queue(alice, bob, queue):
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(name="h:1:a", seen=now)
+    WorkerHeartbeat.objects.create(name="h:2:b", seen=now)
+    series = queue(alice, 4, large=True)  # one at a time: her large cap is 1
+    Stylization.objects.filter(pk__in=series).update(queued_at=now - timedelta(seconds=400))
+    Stylization.objects.filter(pk__in=series[:3]).update(
+        status="done", finished=now - timedelta(seconds=20))  # her queue keeps moving
+    report = health()
+    assert report["ok"], report["problems"]
+    assert report["queue"]["oldest_wait_seconds"] >= 400
+    assert report["queue"]["longest_unmoved_seconds"] < 30
+    stuck = queue(bob, 1)[0]  # a queue that has not moved at all
+    Stylization.objects.filter(pk=stuck).update(queued_at=now - timedelta(seconds=300))
+    report = health()
+    assert not report["ok"] and "has not moved" in report["problems"][0]
+
+
+def test_the_file_sweep_removes_only_old_files_no_row_refers_to(done_work, settings):
+    import os
+
+    from gallery import services
+
+    root = Path(settings.MEDIA_ROOT)
+    orphan, fresh = root / "results" / "orphan.png", root / "results" / "just-written.png"
+    part = root / "photos" / "x.jpg.123.part"
+    for path in (orphan, fresh, part):
+        path.write_bytes(b"data")
+    hours_ago = time.time() - 2 * 3600
+    for path in (orphan, part, Path(done_work.output.path), Path(done_work.photo.image.path)):
+        os.utime(path, (hours_ago, hours_ago))
+    assert services.files_sweep() == 2
+    assert not orphan.exists() and not part.exists()
+    assert fresh.exists()  # may be about to be committed
+    assert Path(done_work.output.path).exists() and Path(done_work.photo.image.path).exists()

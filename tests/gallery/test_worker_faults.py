@@ -35,8 +35,9 @@ def test_kill_9_of_the_rendering_process_requeues_its_job_within_seconds(
 ):
     pks = queue_renders(alice, 3)
     cluster = start_qcluster()
-    wait_for(lambda: running(pks), 60, cluster)
-    victim = running(pks)
+    seen = []
+    wait_for(lambda: seen.append(running(pks)) or seen[-1], 60, cluster)
+    victim = seen[-1]
     psutil.Process(holder_pid(victim)).kill()  # SIGKILL, mid-render
     killed = time.monotonic()
     wait_for(all_done(pks), TARGET, cluster, every=0.2)
@@ -71,14 +72,14 @@ def test_kill_9_of_one_cluster_lets_another_cluster_finish_its_jobs(
 ):
     pks = queue_renders(alice, 2) + queue_renders(bob, 2, seed=1)
     one, other = start_qcluster(), start_qcluster()
-    wait_for(lambda: Stylization.objects.filter(pk__in=pks, status="running").count() == 2, 60,
-             one, other)
-    victim = one if holder_pid(running(pks)) in [p.pid for p in one.family()] else other
+    busy = []
+    wait_for(lambda: len(busy.append(list(Stylization.objects.filter(pk__in=pks, status="running")))
+                         or busy[-1]) == 2, 60, one, other)
+    victim = one if holder_pid(busy[-1][0]) in [p.pid for p in one.family()] else other
     survivor = other if victim is one else one
     pids = {p.pid for p in victim.family()}
-    held = [w.pk for w in Stylization.objects.filter(pk__in=pks, status="running")
-            if holder_pid(w) in pids]
     victim.signal_group(signal.SIGKILL)
+    held = [w.pk for w in busy[-1] if holder_pid(w) in pids]
     killed = time.monotonic()
     wait_for(all_done(pks), TARGET, survivor, every=0.2)
     recovered = time.monotonic() - killed
@@ -114,22 +115,37 @@ def test_sigterm_to_the_group_hands_the_job_back_and_exits_within_10_s(
 
 
 def test_sigterm_to_the_main_process_lets_a_nearly_done_job_finish_and_takes_no_new_one(
-    start_qcluster, alice, catalog_style
+    start_qcluster, alice, bob, catalog_style
 ):
-    pks = queue_renders(alice, 2, size=(1200, 900), max_side=1200)
+    small = queue_renders(alice, 1, size=(600, 450), max_side=600)[0]
+    big = queue_renders(bob, 1, size=(4000, 3000), max_side=4096)[0]  # never "nearly done"
     cluster = start_qcluster()
-    # Once the engine is loaded and the render under way, its end is near: it may finish.
-    wait_for(lambda: running(pks) and running(pks).progress.startswith("rendering"), 60, cluster,
-             every=0.02)
-    first = running(pks).pk
+    # Once the engine is loaded and the small render under way, its end is near: it may finish.
+    wait_for(lambda: Stylization.objects.filter(pk=small, status="running",
+                                                progress__startswith="rendering").exists(),
+             60, cluster, every=0.02)
     cluster.proc.send_signal(signal.SIGTERM)
     took = cluster.wait_exit(10)
     assert took is not None, "qcluster did not exit within 10 s:\n" + cluster.log()
-    rows = {row.pk: row for row in Stylization.objects.filter(pk__in=pks)}
-    assert rows[first].status == "done" and rows[first].attempts == 1
-    (other,) = set(pks) - {first}
-    assert rows[other].status == "queued" and rows[other].attempts == 0
+    rows = {row.pk: row for row in Stylization.objects.filter(pk__in=[small, big])}
+    assert (rows[small].status, rows[small].attempts) == ("done", 1)
+    assert (rows[big].status, rows[big].attempts) == ("queued", 0)  # not started, or handed back
+    _no_orphans()
     print(f"SIGTERM to the main process: exited in {took:.1f} s")
+
+
+def test_a_worker_whose_cluster_was_killed_does_not_linger(start_qcluster, db):
+    cluster = start_qcluster()
+    wait_for(lambda: WorkerHeartbeat.objects.exists(), 60, cluster)
+    family = cluster.family()
+    workers = [p for p in family if p.pid in set(WorkerHeartbeat.objects.values_list("pid", flat=True))]
+    assert len(workers) == 1
+    for proc in family:
+        if proc not in workers:
+            proc.kill()  # the main process and the sentinel die; nobody will signal the worker
+    gone = wait_for(lambda: not workers[0].is_running() or
+                    workers[0].status() == psutil.STATUS_ZOMBIE, 15, every=0.1)
+    print(f"orphaned worker exited {gone:.1f} s after its cluster died")
 
 
 def test_healthz_turns_503_soon_after_the_only_worker_dies(start_qcluster, client, db):

@@ -48,7 +48,8 @@ def render(report: dict) -> str:
     q = report.get("queue") or {}
     if q:
         lines.append(f"queue: {q['queued']} queued, {q['running']} running; oldest waiting "
-                     f"{_ago(q['oldest_wait_seconds'])} (limit {q['wait_limit_seconds']} s)")
+                     f"{_ago(q['oldest_wait_seconds'])}, longest a queue has not moved "
+                     f"{_ago(q['longest_unmoved_seconds'])} (limit {q['wait_limit_seconds']} s)")
     for problem in report["problems"]:
         lines.append(f"problem: {problem}")
     return "\n".join(lines)
