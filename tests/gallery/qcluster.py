@@ -141,6 +141,12 @@ def running(pks):
     return Stylization.objects.filter(pk__in=pks, status="running").first()
 
 
+def rendering(pks):
+    """Jobs inside the engine call (seconds long): a kill now hits a render, not a commit."""
+    return list(Stylization.objects.filter(pk__in=pks, status="running",
+                                           progress__startswith="rendering"))
+
+
 def holder_pid(work) -> int:
     return int(work.worker.split(":")[1])
 

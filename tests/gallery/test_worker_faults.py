@@ -17,6 +17,7 @@ from tests.gallery.qcluster import (
     holder_pid,
     queue_renders,
     referenced_files,
+    rendering,
     running,
     stored_files,
     wait_for,
@@ -36,8 +37,8 @@ def test_kill_9_of_the_rendering_process_requeues_its_job_within_seconds(
     pks = queue_renders(alice, 3)
     cluster = start_qcluster()
     seen = []
-    wait_for(lambda: seen.append(running(pks)) or seen[-1], 60, cluster)
-    victim = seen[-1]
+    wait_for(lambda: seen.append(rendering(pks)) or seen[-1], 60, cluster, every=0.02)
+    victim = seen[-1][0]
     psutil.Process(holder_pid(victim)).kill()  # SIGKILL, mid-render
     killed = time.monotonic()
     wait_for(all_done(pks), TARGET, cluster, every=0.2)
@@ -55,7 +56,7 @@ def test_kill_9_of_the_whole_cluster_then_a_restart_finishes_every_job(
 ):
     pks = queue_renders(alice, 3)
     first = start_qcluster()
-    wait_for(lambda: running(pks), 60, first)
+    wait_for(lambda: rendering(pks), 60, first, every=0.02)
     first.signal_group(signal.SIGKILL)
     killed = time.monotonic()
     assert first.wait_exit(5) is not None
@@ -73,8 +74,7 @@ def test_kill_9_of_one_cluster_lets_another_cluster_finish_its_jobs(
     pks = queue_renders(alice, 2) + queue_renders(bob, 2, seed=1)
     one, other = start_qcluster(), start_qcluster()
     busy = []
-    wait_for(lambda: len(busy.append(list(Stylization.objects.filter(pk__in=pks, status="running")))
-                         or busy[-1]) == 2, 60, one, other)
+    wait_for(lambda: len(busy.append(rendering(pks)) or busy[-1]) == 2, 60, one, other, every=0.02)
     victim = one if holder_pid(busy[-1][0]) in [p.pid for p in one.family()] else other
     survivor = other if victim is one else one
     pids = {p.pid for p in victim.family()}
