@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from nstsite.env import env_bool, env_int, env_list, env_str, secret_key
+from nstsite.env import env_bool, env_choice, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("NST_DATA_DIR", str(BASE_DIR / "var")))
@@ -120,7 +120,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # The stylization engine: "embedded" (ONNX, offline) or a TF Hub handle / SavedModel dir.
 NST_MODEL = env_str("NST_MODEL", "embedded")
-NST_THREADS = env_int("NST_THREADS", 0, minimum=0)  # 0: onnxruntime picks (all cores)
+NST_THREADS = env_int("NST_THREADS", 0, minimum=0)  # 0: one per core
+# The embedded model's runtime: OpenVINO (fastest here) or onnxruntime (the fallback).
+NST_RUNTIME = env_choice("NST_RUNTIME", "openvino", ("openvino", "onnxruntime"))
+NST_COMPILE_CACHE_DIR = env_str("NST_COMPILE_CACHE_DIR", str(DATA_DIR / "openvino-cache"))
 TFHUB_CACHE_DIR = env_str("TFHUB_CACHE_DIR", str(DATA_DIR / "tfhub-cache"))
 
 # Jobs (gallery/jobs). The database is the queue of record; a django-q2 task only wakes a

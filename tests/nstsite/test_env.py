@@ -63,3 +63,25 @@ def test_a_bad_setting_stops_start_up_with_its_name(tmp_path):
     assert out.returncode != 0 and "DEBUG must be a boolean" in out.stderr
     out = _settings_in_subprocess(tmp_path, NST_JOB_TIMEOUT="600", NST_JOB_RETRY="300")
     assert out.returncode != 0 and "NST_JOB_RETRY must be larger" in out.stderr
+    out = _settings_in_subprocess(tmp_path, NST_RUNTIME="tensorrt")
+    assert out.returncode != 0 and "NST_RUNTIME must be one of openvino, onnxruntime" in out.stderr
+    out = _settings_in_subprocess(tmp_path, NST_HEARTBEAT_SECONDS="5", NST_WORKER_DEAD_AFTER="10")
+    assert out.returncode != 0 and "NST_WORKER_DEAD_AFTER must be at least 3 heartbeats" in out.stderr
+
+
+def test_the_runtime_setting_picks_the_embedded_engines_runtime(settings):
+    from stylize.runtime import configured_engine
+
+    assert settings.NST_RUNTIME == "openvino"  # the default
+    assert configured_engine().runtime == "openvino"
+    settings.NST_RUNTIME = "onnxruntime"
+    assert configured_engine().runtime == "onnxruntime"
+    assert "onnxruntime" in configured_engine().model_id
+
+
+def test_env_choice_accepts_only_its_choices(monkeypatch):
+    monkeypatch.setenv("X_PICK", " OpenVINO ")
+    assert env.env_choice("X_PICK", "onnxruntime", ("openvino", "onnxruntime")) == "openvino"
+    monkeypatch.setenv("X_PICK", "cuda")
+    with pytest.raises(ImproperlyConfigured, match="X_PICK must be one of openvino, onnxruntime"):
+        env.env_choice("X_PICK", "onnxruntime", ("openvino", "onnxruntime"))

@@ -190,7 +190,9 @@ def test_the_wheels_transformer_runs_every_pad_and_resize_on_int8():
 
 @pytest.fixture(scope="module")
 def engines():
-    return embedded.EmbeddedEngine(), embedded.EmbeddedEngine(exact_rewrite=False)
+    # The rewrite serves the onnxruntime runtime (the fallback).
+    return (embedded.EmbeddedEngine(runtime="onnxruntime"),
+            embedded.EmbeddedEngine(runtime="onnxruntime", exact_rewrite=False))
 
 
 @pytest.mark.parametrize("size", [(97, 413), (640, 480), (33, 35)])

@@ -1,0 +1,88 @@
+"""The fidelity contract (stylize/fidelity.py) for both runtimes, on test-made photos of
+several sizes (odd ones too) with catalog styles — and a broken graph that fails it."""
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+
+from stylize import embedded, fidelity, images
+from tests.imagegen import photo
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = [(384, 384), (640, 480), (333, 517), (97, 413), (1024, 683)]
+STYLES = ["peach-haze", "woodcut-sun", "cypress-swirl", "crimson-fire"]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The shipped graph made shape-dynamic, on onnxruntime: what everything is compared with."""
+    return embedded.EmbeddedEngine(runtime="onnxruntime", exact_rewrite=False)
+
+
+@pytest.fixture(scope="module")
+def vectors(reference):
+    entries = {e["slug"]: e for e in json.loads((ROOT / "styles" / "catalog.json").read_text())["styles"]}
+    return [reference.style_vector(images.open_image(ROOT / "styles" / entries[s]["image"]))
+            for s in STYLES]
+
+
+@pytest.fixture(scope="module")
+def cases(reference, vectors):
+    """(photo, style vector, reference output, style scale) for every size."""
+    out = []
+    for n, (w, h) in enumerate(SIZES):
+        pic = photo(w, h, seed=20 + n)
+        refs = [reference.transform(pic, v) for v in vectors]
+        scale = fidelity.style_scale(reference, refs)
+        out += [(pic, v, ref, scale) for v, ref in zip(vectors, refs, strict=True)]
+    return out
+
+
+@pytest.mark.parametrize("runtime", ["openvino", "onnxruntime"])
+def test_each_runtime_meets_the_fidelity_contract(runtime, reference, cases):
+    engine = embedded.EmbeddedEngine(runtime=runtime)
+    worst_style = worst_content = 0.0
+    for pic, vec, ref, scale in cases:
+        ours = engine.transform(pic, vec)
+        assert ours.size == ref.size == pic.size  # full size, aspect kept, nothing cropped
+        verdict = fidelity.compare(reference, ours, ref, scale)
+        assert verdict.ok, (pic.size, verdict)
+        worst_style = max(worst_style, verdict.style_ratio)
+        worst_content = max(worst_content, verdict.content_difference)
+    print(f"{runtime}: worst style distance {worst_style:.1%} of the style scale, "
+          f"worst blurred difference {worst_content:.2f}/255")
+
+
+def _broken(how: str) -> embedded.EmbeddedEngine:
+    """The reference engine on a deliberately broken graph."""
+    model = embedded._model("arbitrary_transform.onnx")
+    if how == "zeroed":  # one convolution's int8 weights all zero (the first one)
+        conv = next(n for n in model.graph.node if n.op_type == "Conv")
+        weight_dq = next(n for n in model.graph.node if conv.input[1] in n.output)
+        init = next(i for i in model.graph.initializer if i.name == weight_dq.input[0])
+        zero = onnx.numpy_helper.to_array(init) * 0
+        init.CopyFrom(onnx.numpy_helper.from_array(zero, init.name))
+    else:  # the output's colour channels swapped (RGB → BGR)
+        out = model.graph.output[0].name
+        for node in model.graph.node:
+            node.output[:] = [f"{o}_rgb" if o == out else o for o in node.output]
+        idx = onnx.helper.make_tensor("nst_bgr", onnx.TensorProto.INT64, [3], [2, 1, 0])
+        model.graph.initializer.append(idx)
+        model.graph.node.append(onnx.helper.make_node("Gather", [f"{out}_rgb", "nst_bgr"], [out],
+                                                      axis=3))
+    engine = embedded.EmbeddedEngine(runtime="onnxruntime", exact_rewrite=False)
+    engine.transformer = embedded._session(model, embedded.session_options(0))
+    return engine
+
+
+@pytest.mark.parametrize("how", ["zeroed", "swapped"])
+def test_a_broken_graph_fails_both_checks(how, reference, cases):
+    broken = _broken(how)
+    style_failed = content_failed = 0
+    for pic, vec, ref, scale in cases:
+        verdict = fidelity.compare(reference, broken.transform(pic, vec), ref, scale)
+        style_failed += verdict.style_ratio > fidelity.STYLE_SHARE
+        content_failed += verdict.content_difference > fidelity.CONTENT_LIMIT
+    assert style_failed == content_failed == len(cases), (style_failed, content_failed)
