@@ -226,6 +226,8 @@ def side_by_side(engines: dict, vec) -> dict:
     joined = Image.new("RGB", a.size)
     joined.paste(a.crop((0, 0, a.width // 2, a.height)), (0, 0))
     joined.paste(b.crop((a.width // 2, 0, a.width, a.height)), (a.width // 2, 0))
+    for y in (*range(0, 12), *range(a.height - 12, a.height)):  # ticks mark the seam
+        joined.putpixel((a.width // 2, y), (255, 255, 255))
     joined.save(ROOT / "bench" / "side-by-side.jpg", quality=90)
     verdict = fidelity.compare(ref, b, a, 1.0)
     return {"embedding_distance": verdict.style_distance,
