@@ -239,9 +239,10 @@ def main(runs: int) -> dict:
     results: dict = {"machine": f"{platform.machine()}, {_cores()} cores, {_simd()}", "runs": runs}
     # Memory first, in fresh processes, before this one has grown.
     for runtime in RUNTIMES:
-        results[f"{runtime}_rss_2048"] = max((_in_child("rss", runtime, 2048) for _ in range(3)),
-                                             key=lambda r: r["peak_rss_mb"])
-        results[f"{runtime}_rss_4096"] = _in_child("rss", runtime, 4096)
+        for side in SIZES:  # the worst of 3 fresh processes (1 at 4096²)
+            results[f"{runtime}_rss_{side}"] = max(
+                (_in_child("rss", runtime, side) for _ in range(3 if side < 4096 else 1)),
+                key=lambda r: r["peak_rss_mb"])
         results[f"{runtime}_worst_job"] = _in_child("worst", runtime)
     results["sgemm_gflops"] = sgemm_gflops()
     engines = {runtime: _engine(runtime) for runtime in RUNTIMES}
@@ -289,11 +290,12 @@ def table(r: dict) -> str:
                      f"| {f('onnxruntime_strength_s')} / {f('openvino_strength_s')} |")
     lines.append("")
     for runtime in RUNTIMES:
-        a, b, w = (r[f"{runtime}_rss_2048"], r[f"{runtime}_rss_4096"], r[f"{runtime}_worst_job"])
-        lines.append(f"- {runtime}, fresh process, one render: 2048² {a['seconds']:.2f} s / "
-                     f"{a['peak_rss_mb']:.0f} MB (worst of 3); 4096² rendered at "
-                     f"{b['size'][0]}×{b['size'][1]}: {b['seconds']:.1f} s / {b['peak_rss_mb']:.0f} MB; "
-                     f"worst job the form allows: {w['seconds']:.1f} s / {w['peak_rss_mb']:.0f} MB")
+        one = "; ".join(f"{r[f'{runtime}_rss_{side}']['size'][0]}² "
+                        f"{r[f'{runtime}_rss_{side}']['seconds']:.2f} s / "
+                        f"{r[f'{runtime}_rss_{side}']['peak_rss_mb']:.0f} MB" for side in SIZES)
+        w = r[f"{runtime}_worst_job"]
+        lines.append(f"- {runtime}, fresh process, one render (worst of 3): {one}; worst job the "
+                     f"form allows: {w['seconds']:.1f} s / {w['peak_rss_mb']:.0f} MB")
     c, e, s = r["compile"], r["explorer"], r["side_by_side"]
     lines += [f"- OpenVINO compile of one size (no disk cache): {c['openvino_compile_s']:.2f} s; "
               f"20 renders at 10 different sizes in a row: onnxruntime "

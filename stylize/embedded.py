@@ -185,6 +185,10 @@ class EmbeddedEngine(Engine):
         # 2-core machine only thrash; one at a time per process.
         self._run_lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        if self._ov is not None:
+            self._ov.warm_up([])  # compiles (or loads from the disk cache) the dynamic network
+
     # -- style vectors -----------------------------------------------------
 
     def style_vector(self, image: StyleInput, brush_scale: int = DEFAULT_BRUSH_SCALE) -> np.ndarray:

@@ -142,6 +142,9 @@ class Engine:
         self.last = RenderInfo(out.width, out.height, time.perf_counter() - started)
         return out
 
+    def warm_up(self) -> None:
+        """Do the slow one-time work now (a worker calls this at start, not in a job)."""
+
     def _render(
         self,
         photo: Image.Image,

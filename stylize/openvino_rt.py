@@ -102,9 +102,12 @@ class OpenVINOTransformer:
                 self._compiled.popitem(last=False)
         return compiled
 
-    def warm_up(self, sizes) -> None:
-        """Compile these (h, w) sizes now (or load them from the cache), e.g. at start-up."""
+    def warm_up(self, sizes=()) -> None:
+        """Compile the dynamic network and these (h, w) sizes now (or load them from the
+        disk cache), so that no render waits for it."""
         with self._lock:
+            if self._dynamic is None:
+                self._dynamic = self._core.compile_model(self._model(-1, -1), "CPU", self._config)
             for h, w in sizes:
                 self._seen[padded(h, w)] = COMPILE_AFTER
                 self._get(*padded(h, w))

@@ -84,6 +84,7 @@ def beat() -> None:
 
 def _heartbeat_loop() -> None:
     interval = settings.NST_HEARTBEAT_SECONDS
+    _warm_up_engine_soon()
     while True:
         if os.getppid() != _state.ppid:  # our cluster is gone: never linger as an orphan
             _request_stop()
@@ -97,6 +98,21 @@ def _heartbeat_loop() -> None:
             log.warning("worker heartbeat failed", exc_info=True)
             db.connections.close_all()
         time.sleep(interval)
+
+
+def _warm_up_engine_soon() -> None:
+    """Load the engine and compile its networks beside the first beats, not in the first job."""
+    def warm():
+        try:
+            from stylize.runtime import configured_engine
+
+            configured_engine().warm_up()
+        except Exception:  # the first job will report it properly
+            log.warning("engine warm-up failed", exc_info=True)
+        finally:
+            db.connections.close_all()
+
+    threading.Thread(target=warm, name="nst-warm-up", daemon=True).start()
 
 
 def _pump(interval: float) -> None:

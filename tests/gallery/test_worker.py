@@ -81,3 +81,10 @@ def test_the_housekeeping_schedule_is_installed_by_migrations(db):
     assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 1
     assert schedule.repeats < 0  # forever
     assert housekeeping() == 0  # nothing stuck: nothing requeued
+
+
+def test_a_new_worker_compiles_its_network_before_any_job(start_qcluster, tmp_path, db):
+    cluster = start_qcluster()
+    cache = tmp_path / "worker-var" / "openvino-cache"  # NST_COMPILE_CACHE_DIR's default
+    wait_for(lambda: cache.exists() and any(cache.glob("*.blob")), 60, cluster, every=0.2)
+    assert not Stylization.objects.exists()  # no job asked for it
