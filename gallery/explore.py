@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
@@ -11,7 +13,10 @@ from gallery.jobs import JobContext, JobKind, Result, register
 from gallery.models import Exploration, ExplorationPreview, Photo, Style
 from gallery.styles import style_input
 from stylize import images
+from stylize.engine import EngineError
 from stylize.runtime import configured_engine
+
+log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 320
 
@@ -49,14 +54,23 @@ class ExplorationJob(JobKind):
         done = set(row.previews.values_list("style_id", flat=True))
         todo = list(exploration_styles(row).exclude(pk__in=done))
         total = len(done) + len(todo)
+        skipped = 0
         for n, style in enumerate(todo, start=len(done) + 1):
             ctx.progress(f"{n} of {total} styles")
-            result = engine.stylize(photo, [(style_input(style, engine=engine, brush_scale=256), 1)],
-                                    max_side=PREVIEW_SIDE)
+            try:
+                result = engine.stylize(
+                    photo, [(style_input(style, engine=engine, brush_scale=256), 1)],
+                    max_side=PREVIEW_SIDE)
+            except (images.ImageError, EngineError) as exc:  # one bad style sinks nothing else
+                log.warning("exploration %s: style %s skipped: %s", row.pk, style.pk, exc)
+                skipped += 1
+                continue
             data = images.encode(result, "JPEG", quality=85)
             with ctx.committing():  # a stopping worker never leaves a file without its row
                 if not self._save(row, style, result, data):
                     break
+        if todo and skipped == len(todo) and not done:
+            raise ServiceError("None of the styles could be rendered on this photo.")
         return Result()
 
     @staticmethod

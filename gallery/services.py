@@ -24,16 +24,21 @@ from gallery.models import Photo, Style, Stylization, StylizationStyle
 from gallery.render import LARGE_SIDE, THUMB_SIDE, output_side
 from gallery.storage import save_with_files
 from stylize import images
-from stylize.engine import EngineError, check_options
+from stylize.engine import EngineError, check_options, check_proportions, check_render_size
 
 
-def _decode_upload(upload) -> images.Image.Image:
+def _decode_upload(upload, field: str = "photo") -> images.Image.Image:
+    """Decode an upload and refuse what can never be stylized (too long and thin)."""
     try:
-        return images.open_image(
+        img = images.open_image(
             upload, max_bytes=settings.NST_MAX_UPLOAD_BYTES, max_pixels=settings.NST_MAX_PIXELS
         )
+        check_proportions(*img.size)
     except images.ImageError as exc:
-        raise ServiceError(str(exc), code=exc.code, field="photo") from None
+        raise ServiceError(str(exc), code=exc.code, field=field) from None
+    except EngineError as exc:
+        raise ServiceError(str(exc), field=field) from None
+    return img
 
 
 def encode_for_storage(img) -> tuple[bytes, str]:
@@ -103,6 +108,12 @@ def stylization_create(
     if upload is not None:
         photo = _photo_with_files(owner=owner, upload=upload, original_name=original_name)
         new_files = (photo.image, photo.thumbnail)
+    try:
+        check_render_size(photo.width, photo.height, max_side)
+    except EngineError as exc:
+        for field in new_files:
+            field.storage.delete(field.name)
+        raise ServiceError(str(exc), field="max_side") from None
     try:
         with transaction.atomic():
             if new_files:

@@ -122,7 +122,8 @@ class CreateStylizationView(LoginRequiredMixin, FormView):
                 brush_scale=d["brush_scale"],
             )
         except services.ServiceError as exc:
-            field = {"photo": "photo_file", "styles": "style"}.get(exc.field or "", None)
+            field = {"photo": "photo_file", "styles": "style", "max_side": "max_side"}.get(
+                exc.field or "", None)
             message = str(exc)
             if field == "photo_file" and upload:
                 message += " Please choose a file again."

@@ -28,6 +28,11 @@ MIN_MAX_SIDE = 64
 DEFAULT_BRUSH_SCALE = 256
 BRUSH_SCALE_RANGE = (64, 1024)
 MAX_STYLES = 8
+# The transformer cannot take a side under 5 px (its reflect pads at quarter resolution);
+# renders keep a margin above that, and pictures longer than 16:1 are refused outright
+# (at the smallest output size they would be thinner than that).
+MIN_RENDER_SIDE = 16
+MAX_ASPECT = 16
 
 StyleInput = Any  # PIL image, path, bytes, file object, or a style vector (np.ndarray)
 
@@ -72,6 +77,25 @@ def check_options(
         raise EngineError("Style weights must be zero or more, and not all zero.")
     total = sum(w)
     return [x / total for x in w]
+
+
+def check_proportions(width: int, height: int) -> None:
+    """Refuse a picture too long and thin to be stylized at any size."""
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise EngineError(
+            f"This picture is too long and thin ({width} × {height} px): pictures up to "
+            f"{MAX_ASPECT}:1 can be stylized. Crop it and try again.")
+
+
+def check_render_size(width: int, height: int, max_side: int) -> None:
+    """Refuse an output size at which the picture's shorter side would be too small."""
+    scale = min(1.0, max_side / max(width, height))
+    short = round(min(width, height) * scale)
+    if short < MIN_RENDER_SIDE:
+        side = "wide" if width <= height else "high"
+        raise EngineError(
+            f"At {max_side} px this picture would be only {short} px {side}; "
+            f"choose a larger output size.")
 
 
 def fit_area(size: tuple[int, int], max_pixels: int, multiple: int = 4) -> tuple[int, int]:
@@ -128,6 +152,8 @@ class Engine:
             weights=[w for _, w in styles],
         )
         photo = content if isinstance(content, Image.Image) else images.open_image(content)
+        check_proportions(*photo.size)
+        check_render_size(*photo.size, max_side)
         photo = images.fit(photo, max_side)
         if self.max_pixels and photo.width * photo.height > self.max_pixels:
             photo = photo.resize(fit_area(photo.size, self.max_pixels), Image.Resampling.LANCZOS)

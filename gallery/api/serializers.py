@@ -93,7 +93,7 @@ class JSONStylesField(serializers.CharField):
         text = super().to_internal_value(data)
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise serializers.ValidationError(
                 'Give styles as JSON, e.g. [{"style": "<id>", "weight": 1.0}].') from None
         inner = StyleWeightSerializer(data=value, many=True, min_length=1, max_length=MAX_STYLES)

@@ -18,6 +18,7 @@ from gallery import services
 from gallery.api import serializers as s
 from gallery.api.base import UploadLimitMixin
 from gallery.api.errors import ErrorSerializer, NotReady, api_fields
+from gallery.api.parsers import SafeJSONParser
 from gallery.api.views import SIZE_PARAM, _FileNegotiationMixin
 from gallery.downloads import DOWNLOAD_FORMATS, download_response, file_response
 from gallery.limits import RenderThrottle, UploadThrottle
@@ -47,7 +48,7 @@ class StylizationViewSet(_FileNegotiationMixin, UploadLimitMixin, mixins.ListMod
 
     queryset = Stylization.objects.none()
     serializer_class = s.StylizationSerializer
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [SafeJSONParser, parsers.MultiPartParser, parsers.FormParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

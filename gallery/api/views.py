@@ -19,6 +19,7 @@ from gallery import services
 from gallery.api import serializers as s
 from gallery.api.base import RawNegotiation, UploadLimitMixin
 from gallery.api.errors import api_fields
+from gallery.api.parsers import SafeJSONParser
 from gallery.downloads import file_response
 from gallery.limits import TokenThrottle, UploadThrottle
 from gallery.models import Photo, Style
@@ -36,6 +37,7 @@ class TokenView(ObtainAuthToken):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [TokenThrottle]
+    parser_classes = [parsers.FormParser, parsers.MultiPartParser, SafeJSONParser]
 
     @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer},
                    operation_id="auth_token_create", tags=["auth"])

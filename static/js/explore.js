@@ -17,6 +17,13 @@
     const ahead = data.queue_position;
     document.getElementById("explore-queue").textContent = ahead === null ? ""
       : ahead === 0 ? " · next in line" : " · " + ahead + " job" + (ahead === 1 ? "" : "s") + " ahead";
+    if (data.finished) {  // styles that could not be rendered: no spinner forever
+      root.querySelectorAll(".explore-frame .spinner-border").forEach((s) => {
+        s.replaceWith(Object.assign(document.createElement("span"),
+          {className: "small text-body-secondary", textContent: "—",
+           title: "This style could not be rendered on this photo"}));
+      });
+    }
     if (data.status === "failed") {
       const box = document.getElementById("explore-error");
       box.textContent = data.error;
