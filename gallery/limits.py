@@ -52,3 +52,7 @@ LOGIN_WINDOW = 15 * 60
 def login_key(request) -> str:
     # The same client-address rule as the API's limits (honours NUM_PROXIES).
     return f"nst-login:{TokenThrottle().get_ident(request)}"
+
+
+def signup_key(request) -> str:
+    return f"nst-signup:{TokenThrottle().get_ident(request)}"

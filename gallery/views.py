@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView, redirect_to_login
@@ -24,6 +26,7 @@ from gallery.limits import (
     UploadThrottle,
     login_key,
     over_limit,
+    signup_key,
 )
 from gallery.models import Photo, Style, Stylization
 
@@ -54,8 +57,21 @@ class SignUpView(CreateView):
             return redirect("create")
         return super().dispatch(request, *args, **kwargs)
 
+    def post(self, request, *args, **kwargs):
+        # Accounts from one address are capped, or per-user budgets would multiply.
+        if cache.get(signup_key(request), 0) >= settings.NST_SIGNUPS_PER_HOUR:
+            self.object = None
+            form = self.get_form()
+            form.add_error(None, "Too many accounts were created from your network recently. "
+                                 "Please try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
+        key = signup_key(self.request)
+        cache.add(key, 0, 3600)
+        cache.incr(key)
         login(self.request, self.object, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, f"Welcome, {self.object.username}! Upload a photo to begin.")
         return response
@@ -76,6 +92,23 @@ class ThrottledLoginView(LoginView):
         cache.add(key, 0, LOGIN_WINDOW)
         cache.incr(key)
         return super().form_invalid(form)
+
+
+class ThrottledAdminLoginView(ThrottledLoginView):
+    """The admin's login page with the same attempt counter as the site's (one per address)."""
+
+    template_name = "admin/login.html"
+    authentication_form = AdminAuthenticationForm
+
+    def get_context_data(self, **kwargs):
+        from django.contrib import admin
+
+        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs),
+                "title": "Log in", "app_path": self.request.get_full_path(),
+                "username": self.request.user.get_username()}
+
+    def get_default_redirect_url(self):
+        return reverse("admin:index")
 
 
 class CreateStylizationView(LoginRequiredMixin, FormView):
@@ -255,6 +288,11 @@ class StylizationPublishView(OwnerActionMixin, View):
 class StylizationRetryView(OwnerActionMixin, View):
     def post(self, request, pk):
         work = self.get_object()
+        if work.status == Stylization.Status.FAILED:  # a retry is a render: same budget as the API
+            refusal = over_limit(request, self, RenderThrottle())
+            if refusal:
+                messages.error(request, refusal)
+                return redirect(work)
         try:
             services.stylization_retry(stylization=work)
         except services.ServiceError as exc:
