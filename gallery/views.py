@@ -47,7 +47,15 @@ def public_works():
     return Stylization.objects.public().select_related("owner", "photo").prefetch_related("parts__style")
 
 
-class SignUpView(CreateView):
+class RefusedFormMixin:
+    """A refused form is re-rendered with a 4xx status (400 unless told otherwise), as the
+    API answers, so scripts and monitors see the refusal."""
+
+    def form_invalid(self, form, status: int = 400):
+        return self.render_to_response(self.get_context_data(form=form), status=status)
+
+
+class SignUpView(RefusedFormMixin, CreateView):
     form_class = SignUpForm
     template_name = "registration/signup.html"
     success_url = reverse_lazy("create")
@@ -77,7 +85,7 @@ class SignUpView(CreateView):
         return response
 
 
-class ThrottledLoginView(LoginView):
+class ThrottledLoginView(RefusedFormMixin, LoginView):
     """Django's login with a cap on failed attempts per client address (password guessing)."""
 
     def post(self, request, *args, **kwargs):
@@ -111,7 +119,7 @@ class ThrottledAdminLoginView(ThrottledLoginView):
         return reverse("admin:index")
 
 
-class CreateStylizationView(LoginRequiredMixin, FormView):
+class CreateStylizationView(LoginRequiredMixin, RefusedFormMixin, FormView):
     form_class = StylizationForm
     template_name = "gallery/create.html"
 
@@ -161,7 +169,7 @@ class CreateStylizationView(LoginRequiredMixin, FormView):
             if field == "photo_file" and upload:
                 message += " Please choose a file again."
             form.add_error(field if field in form.fields else None, message)
-            return self.form_invalid(form)
+            return self.form_invalid(form, status=exc.status)
         return redirect(stylization)
 
 

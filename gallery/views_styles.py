@@ -16,6 +16,7 @@ from gallery.jobs.scheduler import queue_position
 from gallery.limits import RenderThrottle, UploadThrottle, over_limit
 from gallery.models import Exploration, Photo, Style
 from gallery.styles import style_create
+from gallery.views import RefusedFormMixin
 
 
 class StyleUploadForm(forms.Form):
@@ -24,7 +25,7 @@ class StyleUploadForm(forms.Form):
                             widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
 
 
-class MyStylesView(LoginRequiredMixin, FormView):
+class MyStylesView(LoginRequiredMixin, RefusedFormMixin, FormView):
     form_class = StyleUploadForm
     template_name = "gallery/my_styles.html"
 
@@ -43,7 +44,7 @@ class MyStylesView(LoginRequiredMixin, FormView):
                                  name=form.cleaned_data["name"])
         except ServiceError as exc:
             form.add_error("image" if exc.field == "image" else "name", str(exc))
-            return self.form_invalid(form)
+            return self.form_invalid(form, status=exc.status)
         messages.success(self.request, f"“{style.name}” is ready: pick it on the Create page.")
         return redirect("my-styles")
 

@@ -14,19 +14,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from gallery.errors import ServiceError
 
-# Codes not listed are the person's input being wrong in some other way: 400.
-SERVICE_STATUS = {
-    "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    "unsupported": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    "conflict": status.HTTP_409_CONFLICT,
-}
-
 
 class ServiceFailed(exceptions.APIException):
     """A ``ServiceError`` on its way out; ``not_found`` here means a referenced id, hence 400."""
 
     def __init__(self, exc: ServiceError):
-        self.status_code = SERVICE_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
+        self.status_code = exc.status
         self.field = exc.field
         super().__init__(detail=str(exc), code=exc.code)
 

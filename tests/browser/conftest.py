@@ -51,6 +51,11 @@ class Guard:
         self.origin = urlsplit(base_url).netloc
         self.errors: list[str] = []
         self.blocked: list[str] = []
+        self.expected: set[tuple[int, str]] = set()
+
+    def expect_status(self, status: int, path: str) -> None:
+        """A refusal the test provokes (a form answered 4xx): not a browser error."""
+        self.expected.add((status, path))
 
     def route(self, route):
         url = route.request.url
@@ -62,8 +67,12 @@ class Guard:
             route.abort()
 
     def console(self, msg):
+        url = msg.location.get("url", "")
+        if any(f"status of {status} " in msg.text and urlsplit(url).path == path
+               for status, path in self.expected):
+            return
         if msg.type == "error":
-            self.errors.append(f"console: {msg.text} @ {msg.location.get('url', '')}")
+            self.errors.append(f"console: {msg.text} @ {url}")
 
     def page_error(self, exc):
         self.errors.append(f"pageerror: {exc}")

@@ -159,8 +159,10 @@ def test_bad_upload_shows_error_and_creates_nothing(new_page, catalog_style, tmp
     fake.write_text("This is not a picture, just some text.\n" * 20)
     page.set_input_files("input[name=photo_file]", str(fake))
     page.locator(".style-picker label.pick").first.click()
-    with page.expect_navigation():
+    guard.expect_status(415, "/create/")  # the form comes back with the API's status
+    with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Stylize").click()
+    assert navigation.value.status == 415
     assert page.url.endswith("/create/")
     error = page.locator("[data-error=photo_file]")
     error.wait_for(state="visible")

@@ -16,7 +16,7 @@ def test_the_admin_login_is_capped_and_shares_the_sites_counter(client, staff):
     assert page.status_code == 200 and "Django administration" in page.content.decode()
     for n in range(10):  # half on the site's login page, half on the admin's
         url = reverse("login") if n % 2 else "/admin/login/"
-        assert client.post(url, {"username": "staffer", "password": "wrong"}).status_code == 200
+        assert client.post(url, {"username": "staffer", "password": "wrong"}).status_code == 400
     r = client.post("/admin/login/", {"username": "staffer", "password": "pw-staff-123"})
     assert r.status_code == 429 and "Too many failed attempts" in r.content.decode()
     assert "_auth_user_id" not in client.session
@@ -55,3 +55,17 @@ def test_a_retry_from_the_page_counts_against_the_render_budget(
     r = c.post(reverse("stylization-retry", args=[failed.pk]), follow=True)
     assert "reached the limit of renders" in r.content.decode()
     assert Stylization.objects.get(pk=failed.pk).status == "failed"  # not queued again
+
+
+def test_refused_forms_answer_4xx_with_the_form_again(client, alice):
+    r = client.post(reverse("signup"), {"username": "x", "password1": "a", "password2": "b"})
+    assert r.status_code == 400 and "form" in r.context
+    c = client_for(client, alice)
+    r = c.post(reverse("my-styles"), {"name": "Notes", "image": _text_file()})
+    assert r.status_code == 415 and "not an image" in r.content.decode()
+
+
+def _text_file():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("notes.png", b"hello, I am text")

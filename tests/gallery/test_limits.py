@@ -51,7 +51,7 @@ def test_the_api_and_the_pages_share_one_budget(
 def test_repeated_failed_logins_are_refused_for_a_while(client, alice):
     for _ in range(10):
         r = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
-        assert r.status_code == 200
+        assert r.status_code == 400  # refused, the form shown again
     r = client.post(reverse("login"), {"username": "alice", "password": "pw-alice-123"})
     assert r.status_code == 429 and "Too many failed attempts" in r.content.decode()
     assert "_auth_user_id" not in client.session

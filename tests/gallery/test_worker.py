@@ -5,7 +5,6 @@ tests/test_scale_out.py runs this module again on PostgreSQL with the Redis brok
 
 import io
 
-from django.conf import settings
 from django.urls import reverse
 from PIL import Image
 
@@ -41,13 +40,15 @@ def test_upload_is_rendered_by_a_real_worker_process_and_downloads(
 
 
 def test_a_small_job_goes_before_the_third_of_six_large_ones_and_health_stays_green(
-    start_qcluster, client, alice, bob, catalog_style
+    start_qcluster, client, alice, bob, catalog_style, settings
 ):
+    # A short liveness window (3 s), so the backlog below is several windows long on any machine.
+    settings.NST_WORKER_DEAD_AFTER = 3
     big = queue_renders(alice, 6, size=(2400, 1200), max_side=4096)  # over 2048 px: large
     small = queue_renders(bob, 1, size=(300, 200), seed=1)[0]
     assert all(Stylization.objects.filter(pk__in=big).values_list("large", flat=True))
     assert scheduler.queue_position(Stylization.objects.get(pk=small)) == 1
-    cluster = start_qcluster()
+    cluster = start_qcluster(NST_HEARTBEAT_SECONDS="1", NST_WORKER_DEAD_AFTER="3")
     codes = []
 
     def finished():
@@ -69,7 +70,7 @@ def test_a_small_job_goes_before_the_third_of_six_large_ones_and_health_stays_gr
     # ...through a backlog longer than the time after which a silent worker counts as dead.
     busy = max(Stylization.objects.values_list("finished", flat=True)) - min(
         Stylization.objects.values_list("started", flat=True))
-    assert busy.total_seconds() > settings.NST_WORKER_DEAD_AFTER
+    assert busy.total_seconds() > 2 * settings.NST_WORKER_DEAD_AFTER
 
 
 def test_the_housekeeping_schedule_is_installed_by_migrations(db):
