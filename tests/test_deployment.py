@@ -6,7 +6,6 @@ import configparser
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import pytest
 from gallery.models import Stylization
 from tests.gallery.conftest import alice, catalog_style  # noqa: F401  (fixtures)
 from tests.gallery.qcluster import (  # noqa: F401  (fixtures)
+    answers,
+    free_port,
     queue_renders,
     real_queue,
     running,
@@ -85,21 +86,15 @@ def test_stopping_the_worker_unit_as_systemd_does_hands_back_the_job_within_seco
     assert Stylization.objects.get(pk=pk).status == "queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_ctrl_c_in_make_run_stops_web_and_worker_and_hands_back_the_job(
     start_qcluster, alice, catalog_style  # noqa: F811
 ):
     pk = queue_renders(alice, 1, size=(4000, 3000), max_side=4096)[0]
-    port = _free_port()
+    port = free_port()
     honcho = start_qcluster(command=[str(Path(sys.executable).parent / "honcho"), "start", "-f",
                                      "Procfile"], PORT=str(port), HOST="127.0.0.1")
     wait_for(lambda: running([pk]), 60, honcho)
-    wait_for(lambda: _answers(port), 30, honcho)
+    wait_for(lambda: answers(port), 30, honcho)
     time.sleep(0.5)
     everything = honcho.family()
     honcho.signal_group(signal.SIGINT)  # what the terminal sends on Ctrl-C
@@ -108,11 +103,3 @@ def test_ctrl_c_in_make_run_stops_web_and_worker_and_hands_back_the_job(
     assert not [p for p in everything if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert Stylization.objects.get(pk=pk).status == "queued"
     assert "handed back to the queue" in honcho.log()
-
-
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True

@@ -42,7 +42,6 @@ class JobContext:
     def __init__(self, kind: JobKind, pk, worker: str):
         self.kind, self.pk, self.worker = kind, pk, worker
         self.commit_lock = threading.Lock()
-        self.started = time.monotonic()
         self.expected_end: float | None = None  # monotonic time the work should be done by
 
     def committing(self):
@@ -75,9 +74,6 @@ class JobKind:
 
     def load(self, pk):
         return self.model.objects.get(pk=pk)
-
-    def is_large(self, row) -> bool:
-        return False
 
     def run(self, row, ctx: JobContext) -> Result:
         raise NotImplementedError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -162,3 +163,37 @@ def referenced_files() -> set[str]:
     for out, thumb in Stylization.objects.values_list("output", "thumbnail"):
         names |= {n for n in (out, thumb) if n}
     return names
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(port: int) -> bool:
+    """Does something accept connections on this local port?"""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+def refuse_in_database(table: str, *, event: str, when_done: bool = False) -> None:
+    """A real database error: a trigger (rolled back with the test's transaction) that makes
+    every ``event`` (INSERT / UPDATE) on ``table`` fail, or only updates to status 'done'."""
+    name = f"nst_refuse_{table}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            check = "IF NEW.status = 'done' THEN " if when_done else ""
+            end = " END IF;" if when_done else ""
+            cursor.execute(f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {check}"
+                           f"RAISE EXCEPTION 'refused by test';{end} RETURN NEW; END $$ "
+                           "LANGUAGE plpgsql")
+            cursor.execute(f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
+                           f"EXECUTE FUNCTION {name}()")
+        else:
+            when = " WHEN NEW.status = 'done'" if when_done else ""
+            cursor.execute(f"CREATE TRIGGER {name} BEFORE {event} ON {table}{when} "
+                           "BEGIN SELECT RAISE(ABORT, 'refused by test'); END")

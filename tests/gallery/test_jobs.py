@@ -2,7 +2,6 @@
 leave nothing behind, the health report. Real worker processes: test_worker*.py."""
 
 import shutil
-import socket
 import subprocess
 import time
 from datetime import timedelta
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +19,7 @@ from gallery.jobs.kinds import kind_named
 from gallery.jobs.status import health
 from gallery.models import Stylization, WorkerHeartbeat
 from tests.gallery.conftest import client_for
+from tests.gallery.qcluster import answers, free_port, refuse_in_database, wait_for
 
 RENDER = kind_named("render")
 T0 = timezone.now() - timedelta(minutes=10)
@@ -117,25 +116,10 @@ def test_a_clean_hand_back_is_not_an_attempt_but_a_dead_worker_is(alice, queue):
     assert row.status == "failed" and "several attempts" in row.error
 
 
-def _refuse_done_updates():
-    """A real database error at the final UPDATE (a trigger; rolled back with the test)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("""CREATE FUNCTION nst_refuse_done() RETURNS trigger AS $$ BEGIN
-                IF NEW.status = 'done' THEN RAISE EXCEPTION 'refused by test'; END IF;
-                RETURN NEW; END $$ LANGUAGE plpgsql""")
-            cursor.execute("CREATE TRIGGER nst_refuse_done BEFORE UPDATE ON gallery_stylization "
-                           "FOR EACH ROW EXECUTE FUNCTION nst_refuse_done()")
-        else:
-            cursor.execute("CREATE TRIGGER nst_refuse_done BEFORE UPDATE ON gallery_stylization "
-                           "WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'refused by test'); "
-                           "END")
-
-
 def test_a_database_error_at_the_final_update_leaves_no_file_behind(alice, queue):
     pk = queue(alice)[0]
     results = Path(settings.MEDIA_ROOT) / "results"
-    _refuse_done_updates()
+    refuse_in_database("gallery_stylization", event="UPDATE", when_done=True)
     assert lifecycle.run(RENDER, pk, "w1") == "failed"
     row = Stylization.objects.get(pk=pk)
     assert row.status == "failed" and row.error == INTERNAL_ERROR and not row.output
@@ -154,26 +138,14 @@ def test_an_idle_worker_hands_back_a_job_it_still_holds(alice, queue):
     assert Stylization.objects.get(pk=pk).status == "queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def private_redis(tmp_path):
     server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_for(lambda: answers(port), 10)
     yield proc, f"redis://127.0.0.1:{port}/0"
     proc.kill()
     proc.wait()

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 
 from gallery import explore, services
@@ -13,6 +12,7 @@ from gallery.errors import ServiceError
 from gallery.models import Photo, Style, Stylization
 from gallery.styles import style_create
 from tests.gallery.conftest import client_for, upload
+from tests.gallery.qcluster import refuse_in_database
 from tests.imagegen import encoded, painting, photo
 
 
@@ -60,15 +60,8 @@ def test_a_long_thin_style_is_refused(alice):
 
 
 def test_a_failed_create_leaves_neither_the_photo_nor_its_thumbnail(alice, catalog_style):
-    with connection.cursor() as cursor:  # a real database error after the photo is written
-        if connection.vendor == "postgresql":
-            cursor.execute("CREATE FUNCTION nst_refuse() RETURNS trigger AS $$ BEGIN "
-                           "RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql")
-            cursor.execute("CREATE TRIGGER nst_refuse BEFORE INSERT ON gallery_stylizationstyle "
-                           "FOR EACH ROW EXECUTE FUNCTION nst_refuse()")
-        else:
-            cursor.execute("CREATE TRIGGER nst_refuse BEFORE INSERT ON gallery_stylizationstyle "
-                           "BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
+    # a real database error after the photo's files are written
+    refuse_in_database("gallery_stylizationstyle", event="INSERT")
     with pytest.raises(Exception, match="refused by test"):
         services.stylization_create(owner=alice, upload=upload(size=(900, 600)),
                                     styles=[(catalog_style, 1)])
