@@ -24,6 +24,7 @@ PREVIEW_SIDE = 320
 def exploration_create(*, owner, photo: Photo) -> Exploration:
     if photo.owner_id != owner.pk:
         raise ServiceError("That photo was not found.", code="not_found", field="photo")
+    jobs.require_broker()
     with transaction.atomic():
         exploration = Exploration.objects.create(owner=owner, photo=photo)
         jobs.enqueue_on_commit(f"explore-{exploration.pk}")

@@ -1,58 +1,249 @@
-"""Per-user limits, one scope per kind of cost: uploads (disk, decoding) and renders (CPU).
+"""Budgets: how many renders, uploads, login attempts… one user (or address) may spend in a
+sliding window, counted atomically in the database.
 
-Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (set from the environment in
-settings). They are read per request rather than at import, so tests can change them.
-State lives in Django's cache, which settings make shared by every process (the
-database, or Redis with REDIS_URL), so the limits hold across gunicorn workers.
+Each use is a ``Spend`` row. ``spend()`` counts the key's rows inside the window and adds one
+only if there is room, under a lock (a PostgreSQL advisory lock on the key; SQLite's write
+lock, taken at BEGIN IMMEDIATE), so 150 requests at once can never get past a limit of 60 —
+a cache's read-modify-write could. The database is the one store every process already
+shares and needs, so a Redis outage never locks anybody out of signing in.
+
+Rates for renders, uploads and the token endpoint come from
+``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (read per request, so tests can change them).
+A render refused (bad input, or the server could not take it) costs nothing
+(``RefundMiddleware`` gives it back); an upload attempt always counts, because decoding it is
+the work the limit protects.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from gallery.models import Spend
+
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW = 15 * 60
+LONGEST_WINDOW = 24 * 3600  # rates are per second, minute, hour or day
+_LOCK_CLASS = 7346  # PostgreSQL advisory locks of budgets: (this, hash of the key)
 
 
-class _ScopedUserThrottle(UserRateThrottle):
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+@dataclass(frozen=True)
+class Budget:
+    name: str  # "renders"; also the start of every key
+    limit: int
+    window: int  # seconds
+
+    @classmethod
+    def for_scope(cls, scope: str) -> Budget | None:
+        """The API's rate for ``scope`` ("renders", "uploads", "auth"), or None if unlimited."""
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+        if not rate:
+            return None
+        limit, window = SimpleRateThrottle.parse_rate(None, rate)
+        return cls(scope, limit, window)
+
+    @property
+    def period(self) -> str:
+        """The window in words, for sentences such as "12 of 60 renders this hour"."""
+        return {1: "this second", 60: "this minute", 3600: "this hour",
+                86400: "today"}.get(self.window, f"in {self.window} seconds")
 
 
-class UploadThrottle(_ScopedUserThrottle):
+@dataclass(frozen=True)
+class Usage:
+    budget: Budget
+    used: int  # including this request's spend, if it was allowed
+    allowed: bool
+    reset_in: int  # seconds until the oldest spend in the window expires (0: none spent)
+    spend_id: int | None = None
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.budget.limit - self.used)
+
+    def as_dict(self) -> dict:
+        b = self.budget
+        return {"limit": b.limit, "used": self.used, "remaining": self.remaining,
+                "window_seconds": b.window, "resets_in_seconds": self.reset_in}
+
+
+def _key(budget: Budget, ident: str) -> str:
+    return f"{budget.name}:{ident}"
+
+
+def _counted(key: str, budget: Budget, now) -> tuple[int, int]:
+    rows = Spend.objects.filter(key=key, at__gt=now - timedelta(seconds=budget.window))
+    found = rows.aggregate(n=Count("pk"), oldest=Min("at"))
+    if not found["n"]:
+        return 0, 0
+    reset = found["oldest"] + timedelta(seconds=budget.window) - now
+    return found["n"], max(1, int(reset.total_seconds() + 0.999))
+
+
+def usage(budget: Budget, ident: str) -> Usage:
+    """What ``ident`` has spent of ``budget`` now (reads only)."""
+    used, reset = _counted(_key(budget, ident), budget, timezone.now())
+    return Usage(budget, used, used < budget.limit, reset)
+
+
+def spend(budget: Budget, ident: str) -> Usage:
+    """Spend one use of ``budget`` if there is room; atomic across processes and hosts."""
+    key = _key(budget, ident)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_CLASS, key])
+        now = timezone.now()
+        Spend.objects.filter(key=key, at__lte=now - timedelta(seconds=budget.window)).delete()
+        used, reset = _counted(key, budget, now)
+        if used >= budget.limit:
+            return Usage(budget, used, False, reset)
+        row = Spend.objects.create(key=key, at=now)
+    return Usage(budget, used + 1, True, reset or budget.window, row.pk)
+
+
+def refund(spent: Usage) -> None:
+    """Give back what ``spend()`` took (a request refused for its input costs nothing)."""
+    if spent.spend_id is not None:
+        Spend.objects.filter(pk=spent.spend_id).delete()
+
+
+def prune() -> int:
+    """Delete spends older than any window (housekeeping)."""
+    cutoff = timezone.now() - timedelta(seconds=LONGEST_WINDOW)
+    return Spend.objects.filter(at__lt=cutoff).delete()[0]
+
+
+def client_address(request) -> str:
+    # The same client-address rule as DRF's throttles (honours NUM_PROXIES).
+    return BaseThrottle().get_ident(request)
+
+
+def login_budget() -> Budget:
+    return Budget("logins", LOGIN_ATTEMPTS, LOGIN_WINDOW)
+
+
+def signup_budget() -> Budget:
+    return Budget("signups", settings.NST_SIGNUPS_PER_HOUR, 3600)
+
+
+def user_budgets(user) -> dict[str, Usage]:
+    """A signed-in user's render and upload budgets, for the create page and /api/v1/me/."""
+    found = {}
+    for scope in ("renders", "uploads"):
+        budget = Budget.for_scope(scope)
+        if budget is not None:
+            found[scope] = usage(budget, f"user:{user.pk}")
+    return found
+
+
+# -- the request side: DRF throttles, the pages' check, refunds and headers ---------------
+
+def _remember(request, spent: Usage, refundable: bool) -> None:
+    """Kept on the Django request: RefundMiddleware refunds and adds RateLimit headers."""
+    raw = getattr(request, "_request", request)
+    if not hasattr(raw, "nst_spent"):
+        raw.nst_spent = []
+    raw.nst_spent.append((spent, refundable))
+
+
+class BudgetThrottle(BaseThrottle):
+    """A DRF throttle backed by a budget: per user when signed in, else per address."""
+
+    scope = ""
+    refundable = False
+    usage: Usage | None = None
+
+    def ident(self, request) -> str:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
+        return f"ip:{self.get_ident(request)}"
+
+    def allow_request(self, request, view) -> bool:
+        budget = Budget.for_scope(self.scope)
+        if budget is None:
+            return True
+        self.usage = spend(budget, self.ident(request))
+        _remember(request, self.usage, self.refundable)
+        return self.usage.allowed
+
+    def wait(self):
+        return self.usage.reset_in if self.usage else None
+
+
+class UploadThrottle(BudgetThrottle):
     scope = "uploads"
 
 
-class RenderThrottle(_ScopedUserThrottle):
+class RenderThrottle(BudgetThrottle):
     scope = "renders"
+    refundable = True
 
 
-class TokenThrottle(_ScopedUserThrottle):
-    """Password guessing on the token endpoint, counted per client IP (nobody is signed in)."""
+class TokenThrottle(BudgetThrottle):
+    """Password guessing on the token endpoint, counted per client address."""
 
     scope = "auth"
+
+    def ident(self, request) -> str:
+        return f"ip:{self.get_ident(request)}"
 
 
 def over_limit(request, view, *throttles) -> str | None:
     """For the web pages: None when allowed, else a sentence saying when to try again.
 
-    The pages and the API share the same counters, so a user cannot dodge the API's
-    limits by scripting the HTML forms instead.
+    The pages and the API share the same budgets, so a user cannot dodge the API's limits
+    by scripting the HTML forms instead.
     """
     for throttle in throttles:
         if not throttle.allow_request(request, view):
-            wait = throttle.wait() or 60
-            minutes = max(1, round(wait / 60))
-            what = "uploads" if throttle.scope == "uploads" else "renders"
-            return (f"You have reached the limit of {what} for now. "
+            minutes = max(1, round((throttle.wait() or 60) / 60))
+            return (f"You have reached the limit of {throttle.scope} for now. "
                     f"Please try again in about {minutes} minute{'s' if minutes != 1 else ''}.")
     return None
 
 
-LOGIN_ATTEMPTS = 10
-LOGIN_WINDOW = 15 * 60
+def refund_request(request) -> None:
+    """Give back what this request spent on refundable budgets (its action was refused)."""
+    raw = getattr(request, "_request", request)
+    for spent, refundable in getattr(raw, "nst_spent", []):
+        if refundable and spent.allowed:
+            refund(spent)
+    raw.nst_spent = []
 
 
-def login_key(request) -> str:
-    # The same client-address rule as the API's limits (honours NUM_PROXIES).
-    return f"nst-login:{TokenThrottle().get_ident(request)}"
+class RefundMiddleware:
+    """After the response: refund refundable spends of a refused or failed request (any 4xx or
+    5xx), and tell API clients their budget in ``RateLimit-*`` headers (the IETF draft's fields)."""
 
+    def __init__(self, get_response):
+        self.get_response = get_response
 
-def signup_key(request) -> str:
-    return f"nst-signup:{TokenThrottle().get_ident(request)}"
+    def __call__(self, request):
+        response = self.get_response(request)
+        spent = getattr(request, "nst_spent", [])
+        if not spent:
+            return response
+        refused = response.status_code >= 400  # bad input, or our own failure
+        final = []
+        for usage_, refundable in spent:
+            if refused and refundable and usage_.allowed:
+                refund(usage_)
+                usage_ = Usage(usage_.budget, usage_.used - 1, True, usage_.reset_in)
+            final.append(usage_)
+        if request.path.startswith("/api/"):
+            tightest = min(final, key=lambda u: u.remaining)
+            b = tightest.budget
+            response["RateLimit-Limit"] = str(b.limit)
+            response["RateLimit-Remaining"] = str(tightest.remaining)
+            response["RateLimit-Reset"] = str(tightest.reset_in)
+            response["RateLimit-Policy"] = f"{b.limit};w={b.window}"
+        return response

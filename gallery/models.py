@@ -288,3 +288,18 @@ class ExplorationPreview(models.Model):
 
     def __str__(self):
         return f"{self.style} preview"
+
+
+class Spend(models.Model):
+    """One use of a limited thing (a render, an upload, a login attempt…) by one key (a user
+    or an address). Budgets (gallery/limits.py) count these in a sliding window, under a lock,
+    so many requests at once can never overrun a limit."""
+
+    key = models.CharField(max_length=160)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="spend_key_at")]
+
+    def __str__(self):
+        return f"{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +21,7 @@ from gallery import jobs
 from gallery.errors import INTERNAL_ERROR, ServiceError  # noqa: F401  (views use services.*)
 from gallery.models import Photo, Style, Stylization, StylizationStyle
 from gallery.render import LARGE_SIDE, THUMB_SIDE, output_side
-from gallery.storage import save_with_files
+from gallery.storage import save_with_files, write_files
 from stylize import images
 from stylize.engine import EngineError, check_options, check_proportions, check_render_size
 
@@ -62,10 +61,9 @@ def _photo_with_files(*, owner, upload, original_name: str) -> Photo:
     photo = Photo(owner=owner, sha256=hashlib.sha256(data).hexdigest(), width=img.width,
                   height=img.height,
                   original_name=os.path.basename(original_name or "")[:255])
-    photo.image.save(f"upload{ext}", ContentFile(data), save=False)
     # Pages list photos as small pictures; a 50-megapixel original is not a thumbnail.
     thumb = images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)
-    photo.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
+    write_files(photo, image=(f"upload{ext}", data), thumbnail=("thumb.jpg", thumb))
     return photo
 
 
@@ -99,6 +97,7 @@ def stylization_create(
     if photo is not None and photo.owner_id != owner.pk:
         raise ServiceError("That photo was not found.", code="not_found", field="photo")
     _check_styles(owner, styles)
+    jobs.require_broker()
     try:
         check_options(strength=strength, max_side=max_side, brush_scale=brush_scale,
                       weights=[w for _, w in styles])
@@ -150,6 +149,7 @@ def stylization_retry(*, stylization: Stylization) -> Stylization:
     """Queue a failed stylization again."""
     if stylization.status != Stylization.Status.FAILED:
         raise ServiceError("Only a failed picture can be retried.", code="conflict")
+    jobs.require_broker()
     with transaction.atomic():
         Stylization.objects.filter(pk=stylization.pk, status=Stylization.Status.FAILED).update(
             status=Stylization.Status.QUEUED, error="", attempts=0, started=None, finished=None,

@@ -5,8 +5,45 @@ from __future__ import annotations
 import os
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+
+from gallery.errors import OUT_OF_STORAGE, ServiceError, is_out_of_storage
+
+
+class CleanFileSystemStorage(FileSystemStorage):
+    """Django's file storage, except that a failed write (a full disk) leaves no partial or
+    empty file behind: Django's own keeps whatever it had written."""
+
+    def _save(self, name, content):
+        path = self.path(name)
+        existed = os.path.exists(path)
+        try:
+            return super()._save(name, content)
+        except OSError:
+            if not existed:
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    pass
+            raise
+
+
+def write_files(instance, **contents: tuple[str, bytes]) -> None:
+    """Write new files into the file fields of an unsaved row (``field=(filename, data)``):
+    all or none. A full disk is a ``ServiceError`` the person can read (507)."""
+    written = []
+    try:
+        for attr, (filename, data) in contents.items():
+            field = getattr(instance, attr)
+            field.save(filename, ContentFile(data), save=False)
+            written.append(field)
+    except BaseException as exc:
+        for field in written:
+            field.storage.delete(field.name)
+        if is_out_of_storage(exc):
+            raise ServiceError(OUT_OF_STORAGE, code="out_of_storage") from None
+        raise
 
 
 def write_atomically(name: str, data: bytes) -> str:

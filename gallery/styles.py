@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from gallery.errors import ServiceError
 from gallery.models import Style
-from gallery.storage import save_with_files
+from gallery.storage import save_with_files, write_files
 from stylize import images
 from stylize.engine import Engine, EngineError, check_proportions
 
@@ -96,9 +96,8 @@ def style_create(*, owner, upload, name: str, artist: str = "", description: str
     img = images.fit(images.flatten(img), STYLE_SIDE)
     style = Style(owner=owner, name=name[:120], artist=artist[:200], description=description,
                   slug=unique_slug(name, prefix=owner.username if owner else ""))
-    style.image.save("style.jpg", ContentFile(images.encode(img, "JPEG", quality=92)), save=False)
-    style.thumbnail.save("thumb.jpg", ContentFile(
-        images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)), save=False)
+    write_files(style, image=("style.jpg", images.encode(img, "JPEG", quality=92)),
+                thumbnail=("thumb.jpg", images.encode(images.fit(img, THUMB_SIDE), "JPEG", quality=85)))
     save_with_files(style, style.image, style.thumbnail)
     return style
 

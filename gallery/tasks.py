@@ -11,17 +11,17 @@ def run_next_job(reason: str = "") -> str:
 def housekeeping() -> int:
     """Every minute, as a backstop to the workers' heartbeat threads: requeue the jobs of
     dead workers and wake a worker if runnable jobs wait. Once an hour (across all
-    workers: the flag is in the shared cache), sweep files that no row refers to."""
-    from django.core.cache import cache
-
-    from gallery import jobs, services
+    workers: a budget of one sweep an hour, counted in the database), sweep files that no
+    row refers to and forget spent budgets older than any window."""
+    from gallery import jobs, limits, services
     from gallery.jobs import reaper, scheduler
 
     count = reaper.reap()
     if count or scheduler.pick() is not None:
         jobs.enqueue("housekeeping")
-    if cache.add("nst-files-sweep", 1, timeout=3600):
+    if limits.spend(limits.Budget("sweeps", 1, 3600), "all").allowed:
         services.files_sweep()
+        limits.prune()
     return count
 
 

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView, redirect_to_login
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, ListView, TemplateView
 
-from gallery import services
+from gallery import limits, services
 from gallery.downloads import DOWNLOAD_FORMATS, download_response, file_response
 from gallery.forms import SignUpForm, StylizationForm
 from gallery.jobs.scheduler import queue_position
-from gallery.limits import (
-    LOGIN_ATTEMPTS,
-    LOGIN_WINDOW,
-    RenderThrottle,
-    UploadThrottle,
-    login_key,
-    over_limit,
-    signup_key,
-)
+from gallery.limits import RenderThrottle, UploadThrottle, over_limit
 from gallery.models import Photo, Style, Stylization
 
 PAGE_SIZE = 24
@@ -66,8 +56,10 @@ class SignUpView(RefusedFormMixin, CreateView):
         return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
-        # Accounts from one address are capped, or per-user budgets would multiply.
-        if cache.get(signup_key(request), 0) >= settings.NST_SIGNUPS_PER_HOUR:
+        # Accounts from one address are capped, or per-user budgets would multiply. The
+        # place is taken first (atomically) and given back if the form is refused.
+        self.spent = limits.spend(limits.signup_budget(), limits.client_address(request))
+        if not self.spent.allowed:
             self.object = None
             form = self.get_form()
             form.add_error(None, "Too many accounts were created from your network recently. "
@@ -75,31 +67,36 @@ class SignUpView(RefusedFormMixin, CreateView):
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
+    def form_invalid(self, form, status: int = 400):
+        limits.refund(self.spent)
+        return super().form_invalid(form, status)
+
     def form_valid(self, form):
         response = super().form_valid(form)
-        key = signup_key(self.request)
-        cache.add(key, 0, 3600)
-        cache.incr(key)
         login(self.request, self.object, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, f"Welcome, {self.object.username}! Upload a photo to begin.")
         return response
 
 
 class ThrottledLoginView(RefusedFormMixin, LoginView):
-    """Django's login with a cap on failed attempts per client address (password guessing)."""
+    """Django's login with a cap on failed attempts per client address (password guessing).
+
+    Every attempt takes a place first (atomically, so parallel guesses cannot slip past the
+    cap); a successful login gives it back, so only failures count."""
 
     def post(self, request, *args, **kwargs):
-        if cache.get(login_key(request), 0) >= LOGIN_ATTEMPTS:
+        self.spent = limits.spend(limits.login_budget(), limits.client_address(request))
+        if not self.spent.allowed:
             form = self.get_form()
-            form.add_error(None, "Too many failed attempts. Please wait 15 minutes and try again.")
+            minutes = max(1, round(self.spent.reset_in / 60))
+            form.add_error(None, "Too many failed attempts. Please wait "
+                                 f"{minutes} minute{'s' if minutes != 1 else ''} and try again.")
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        key = login_key(self.request)
-        cache.add(key, 0, LOGIN_WINDOW)
-        cache.incr(key)
-        return super().form_invalid(form)
+    def form_valid(self, form):
+        limits.refund(self.spent)
+        return super().form_valid(form)
 
 
 class ThrottledAdminLoginView(ThrottledLoginView):
@@ -140,6 +137,7 @@ class CreateStylizationView(LoginRequiredMixin, RefusedFormMixin, FormView):
         ctx = super().get_context_data(**kwargs)
         ctx["styles"] = Style.objects.usable_by(self.request.user)
         ctx["photos"] = Photo.objects.filter(owner=self.request.user)[:12]
+        ctx["budgets"] = limits.user_budgets(self.request.user)
         return ctx
 
     def form_valid(self, form):
@@ -304,6 +302,7 @@ class StylizationRetryView(OwnerActionMixin, View):
         try:
             services.stylization_retry(stylization=work)
         except services.ServiceError as exc:
+            limits.refund_request(request)
             messages.error(request, str(exc))
         return redirect(work)
 

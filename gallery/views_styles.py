@@ -13,7 +13,7 @@ from gallery import explore
 from gallery.downloads import file_response
 from gallery.errors import ServiceError
 from gallery.jobs.scheduler import queue_position
-from gallery.limits import RenderThrottle, UploadThrottle, over_limit
+from gallery.limits import RenderThrottle, UploadThrottle, over_limit, refund_request
 from gallery.models import Exploration, Photo, Style
 from gallery.styles import style_create
 from gallery.views import RefusedFormMixin
@@ -68,7 +68,12 @@ class ExplorationCreateView(LoginRequiredMixin, View):
         if refusal:
             messages.error(request, refusal)
             return redirect("my-gallery")
-        return redirect(explore.exploration_create(owner=request.user, photo=photo))
+        try:
+            return redirect(explore.exploration_create(owner=request.user, photo=photo))
+        except ServiceError as exc:
+            refund_request(request)
+            messages.error(request, str(exc))
+            return redirect("my-gallery")
 
 
 class OwnedExplorationMixin(LoginRequiredMixin):

@@ -7,7 +7,7 @@ DEBUG = False
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "gallery.storage.CleanFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -28,6 +28,5 @@ WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = DATA_DIR / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# Throttle counters per test process, cleared by tests/api/conftest.py between tests.
-# (The site itself uses a shared database or Redis cache; see settings.CACHES.)
+# Nothing of ours uses the cache (budgets are rows in the database, rolled back per test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -11,8 +11,8 @@ urlpatterns = [
     path("", include("gallery.urls")),
 ]
 
-# Under /api/ even Django's own error answers are JSON (gallery/api/fallback.py).
-handler400 = "gallery.api.fallback.bad_request"
-handler403 = "gallery.api.fallback.permission_denied"
-handler404 = "gallery.api.fallback.page_not_found"
-handler500 = "gallery.api.fallback.server_error"
+# Under /api/ even Django's own error answers are JSON (gallery/fallback.py).
+handler400 = "gallery.fallback.bad_request"
+handler403 = "gallery.fallback.permission_denied"
+handler404 = "gallery.fallback.page_not_found"
+handler500 = "gallery.fallback.server_error"

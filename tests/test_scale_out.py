@@ -28,7 +28,8 @@ def test_worker_and_services_on_postgresql_and_redis(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "tests/gallery/test_worker.py", "tests/gallery/test_worker_faults.py",
-         "tests/gallery/test_jobs.py", "tests/gallery/test_services.py"],
+         "tests/gallery/test_jobs.py", "tests/gallery/test_services.py",
+         "tests/gallery/test_budgets.py"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

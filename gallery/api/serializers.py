@@ -161,3 +161,22 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class BudgetSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(help_text="How many are allowed per window.")
+    used = serializers.IntegerField(help_text="How many were spent in the last window.")
+    remaining = serializers.IntegerField()
+    window_seconds = serializers.IntegerField(help_text="The sliding window, in seconds.")
+    resets_in_seconds = serializers.IntegerField(
+        help_text="Seconds until the oldest use in the window expires (0: nothing spent).")
+
+
+class BudgetsSerializer(serializers.Serializer):
+    renders = BudgetSerializer(help_text="New stylizations and retries (refused ones are free).")
+    uploads = BudgetSerializer(help_text="Photo and style uploads (every attempt counts).")
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    budgets = BudgetsSerializer()

@@ -14,6 +14,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from gallery import services
 from gallery.api import serializers as s
@@ -21,7 +22,7 @@ from gallery.api.base import RawNegotiation, UploadLimitMixin
 from gallery.api.errors import api_fields
 from gallery.api.parsers import SafeJSONParser
 from gallery.downloads import file_response
-from gallery.limits import TokenThrottle, UploadThrottle
+from gallery.limits import TokenThrottle, UploadThrottle, user_budgets
 from gallery.models import Photo, Style
 from gallery.styles import style_create
 from gallery.views import public_works
@@ -46,6 +47,18 @@ class TokenView(ObtainAuthToken):
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+
+class MeView(APIView):
+    """Who you are and what is left of your budgets (the same figures as the create page's
+    and as the ``RateLimit-*`` headers on the answers that spend them)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: s.MeSerializer}, operation_id="me_retrieve", tags=["auth"])
+    def get(self, request):
+        budgets = {name: u.as_dict() for name, u in user_budgets(request.user).items()}
+        return Response({"username": request.user.get_username(), "budgets": budgets})
 
 
 class _FileNegotiationMixin:

@@ -13,4 +13,4 @@ claim the fairest runnable job, so a lost or stranded broker message loses nothi
 """
 
 from gallery.jobs.kinds import JobContext, JobKind, Result, kinds, register  # noqa: F401
-from gallery.jobs.lifecycle import enqueue, enqueue_on_commit  # noqa: F401
+from gallery.jobs.lifecycle import enqueue, enqueue_on_commit, require_broker  # noqa: F401

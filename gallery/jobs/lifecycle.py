@@ -14,7 +14,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from gallery.errors import INTERNAL_ERROR, ServiceError
+from gallery.errors import (
+    INTERNAL_ERROR,
+    QUEUE_UNAVAILABLE,
+    RENDER_OUT_OF_STORAGE,
+    ServiceError,
+    is_out_of_storage,
+)
 from gallery.jobs.kinds import JobContext, JobKind, kinds
 from gallery.models import JobStatus
 from stylize import images
@@ -29,6 +35,31 @@ def enqueue(reason: str = "") -> None:
 
     async_task("gallery.tasks.run_next_job", reason, task_name=f"kick-{reason}"[:100] if reason
                else None, group="jobs")
+
+
+def broker_error() -> str:
+    """"" when the broker answers, else why not. The ORM broker is the database itself."""
+    from django.conf import settings
+
+    url = settings.Q_CLUSTER.get("redis")
+    if not url:
+        return ""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+    except Exception as exc:  # any client error means "not reachable"
+        return f"{exc.__class__.__name__}: {exc}"[:200]
+    return ""
+
+
+def require_broker() -> None:
+    """Refuse a new job while no worker could be woken for it (the broker is down), rather
+    than accept work nobody will start; the person is told to try again."""
+    problem = broker_error()
+    if problem:
+        log.warning("refusing a new job: the broker is unreachable (%s)", problem)
+        raise ServiceError(QUEUE_UNAVAILABLE, code="unavailable")
 
 
 def enqueue_on_commit(reason: str = "") -> None:
@@ -97,6 +128,9 @@ def user_message(exc: Exception, kind: JobKind, pk) -> str:
     """What the person reads: our own errors say what was wrong; anything else is logged."""
     if isinstance(exc, images.ImageError | EngineError | ServiceError):
         return str(exc)
+    if is_out_of_storage(exc):
+        log.error("%s %s: out of storage: %s", kind.name, pk, exc)
+        return RENDER_OUT_OF_STORAGE
     if isinstance(exc, ModelError):
         log.error("%s %s: model not available: %s", kind.name, pk, exc)
     else:

@@ -22,6 +22,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from gallery.jobs.kinds import kinds
+from gallery.jobs.lifecycle import broker_error
 from gallery.models import WorkerHeartbeat
 
 
@@ -39,16 +40,9 @@ def _check_database() -> str:
 
 
 def _check_broker() -> tuple[str, str]:
-    url = settings.Q_CLUSTER.get("redis")
-    if not url:
+    if not settings.Q_CLUSTER.get("redis"):
         return "database (django-q2 ORM broker)", ""
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
-    except Exception as exc:
-        return "redis", f"{exc.__class__.__name__}: {exc}"[:200]
-    return "redis", ""
+    return "redis", broker_error()
 
 
 def health() -> dict:

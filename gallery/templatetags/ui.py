@@ -31,3 +31,10 @@ def percent(value):
         return f"{float(value) * 100:.0f}%"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def minutes(seconds):
+    """A wait in words: "1 minute", "14 minutes"."""
+    n = max(1, round((seconds or 0) / 60))
+    return f"{n} minute{'s' if n != 1 else ''}"

@@ -1,7 +1,6 @@
 """Fixtures for the API tests: alice owns a photo, a finished picture and a private style."""
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -15,14 +14,6 @@ from tests.gallery.conftest import (  # noqa: F401  (fixtures shared with the pa
     make_work,
 )
 from tests.imagegen import encoded, painting, photo
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Throttle counters live in the (process-wide) cache; each test starts with none used.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def token_for(user) -> str:

@@ -55,7 +55,7 @@ def test_unknown_api_urls_and_server_errors_answer_json_while_pages_stay_html(ap
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
     from django.test import RequestFactory
 
-    from gallery.api import fallback
+    from gallery import fallback
 
     response = fallback.server_error(RequestFactory().get("/api/v1/photos/"))
     assert response.status_code == 500 and json.loads(response.content)["code"] == "server_error"

@@ -4,6 +4,7 @@ Redis broker when REDIS_URL is set), signalled for real, always stopped at teard
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -178,6 +179,21 @@ def answers(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server of the test's own on a free port: (process, URL). Stop it to fake
+    nothing: the outage is real."""
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: answers(port), 10)
+    yield proc, f"redis://127.0.0.1:{port}/0"
+    proc.kill()
+    proc.wait()
 
 
 def refuse_in_database(table: str, *, event: str, when_done: bool = False) -> None:

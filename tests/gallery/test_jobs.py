@@ -1,7 +1,6 @@
 """The job system in one process: fair claims, queue positions, hand-backs, failures that
 leave nothing behind, the health report. Real worker processes: test_worker*.py."""
 
-import shutil
 import subprocess
 import time
 from datetime import timedelta
@@ -19,7 +18,7 @@ from gallery.jobs.kinds import kind_named
 from gallery.jobs.status import health
 from gallery.models import Stylization, WorkerHeartbeat
 from tests.gallery.conftest import client_for
-from tests.gallery.qcluster import answers, free_port, refuse_in_database, wait_for
+from tests.gallery.qcluster import refuse_in_database
 
 RENDER = kind_named("render")
 T0 = timezone.now() - timedelta(minutes=10)
@@ -136,19 +135,6 @@ def test_an_idle_worker_hands_back_a_job_it_still_holds(alice, queue):
     worker._state.idle_wall = timezone.now()  # it finished its last job a moment ago
     worker._check_idle_holdings()
     assert Stylization.objects.get(pk=pk).status == "queued"
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: answers(port), 10)
-    yield proc, f"redis://127.0.0.1:{port}/0"
-    proc.kill()
-    proc.wait()
 
 
 def test_health_reports_a_redis_broker_that_goes_down(db, settings, private_redis):
