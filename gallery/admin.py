@@ -12,8 +12,13 @@ from stylize import images
 
 
 def _thumb(url, size=64):
-    return format_html('<img src="{}" style="height:{}px;width:{}px;object-fit:cover;border-radius:4px">',
+    # Sized by attributes and styled by static/css/admin.css: the CSP forbids inline styles.
+    return format_html('<img src="{}" width="{}" height="{}" class="nst-thumb" alt="">',
                        url, size, size)
+
+
+class ThumbMedia:
+    css = {"all": ["css/admin.css"]}
 
 
 class StyleAdminForm(forms.ModelForm):
@@ -40,6 +45,8 @@ class StyleAdminForm(forms.ModelForm):
 
 @admin.register(Style)
 class StyleAdmin(admin.ModelAdmin):
+    Media = ThumbMedia
+
     form = StyleAdminForm
     list_display = ("preview", "name", "artist", "is_active", "position", "catalog", "owner", "has_vector")
     list_display_links = ("preview", "name")

@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "gallery.limits.RefundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "nstsite.urls"
@@ -151,6 +152,27 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("NST_JOB_RETRY must be larger than NST_JOB_TIMEOUT")
+
+# Content-Security-Policy (django-csp): every script and style comes from the site itself,
+# none inline, so an injected <script> or style attribute would not run. Pictures may also be
+# data: (Bootstrap's icons) or blob: (the preview of a photo before it is uploaded). The API's
+# Swagger page loads its start-up script from its own URL (SpectacularSwaggerSplitView).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

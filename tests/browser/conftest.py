@@ -44,14 +44,30 @@ def artifacts():
     return ARTIFACTS
 
 
+# Every page reports Content-Security-Policy violations to the guard (the event fires for
+# anything the policy blocked: an inline script or style, a foreign picture, eval).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => window.__nstCspViolation(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}`
+    + (e.sample ? `: ${e.sample}` : "")));
+"""
+
+
 class Guard:
-    """Collects console errors, page errors and requests that leave the live server."""
+    """Collects console errors, page errors, CSP violations and requests that leave the live
+    server."""
 
     def __init__(self, base_url: str):
         self.origin = urlsplit(base_url).netloc
         self.errors: list[str] = []
         self.blocked: list[str] = []
+        self.csp: list[str] = []
         self.expected: set[tuple[int, str]] = set()
+
+    def attach(self, context) -> None:
+        context.route("**/*", self.route)
+        context.expose_binding("__nstCspViolation", lambda source, text: self.csp.append(text))
+        context.add_init_script(CSP_LISTENER)
 
     def expect_status(self, status: int, path: str) -> None:
         """A refusal the test provokes (a form answered 4xx): not a browser error."""
@@ -78,6 +94,7 @@ class Guard:
         self.errors.append(f"pageerror: {exc}")
 
     def check(self):
+        assert not self.csp, f"Content-Security-Policy violations: {self.csp}"
         assert not self.blocked, f"requests left the live server: {self.blocked}"
         assert not self.errors, f"browser errors: {self.errors}"
 
@@ -92,7 +109,7 @@ def new_page(browser, live_server):
                                       base_url=live_server.url)
         context.set_default_timeout(10_000)
         guard = Guard(live_server.url)
-        context.route("**/*", guard.route)
+        guard.attach(context)
         page = context.new_page()
         page.on("console", guard.console)
         page.on("pageerror", guard.page_error)
