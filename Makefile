@@ -28,7 +28,6 @@ install-test: $(VENV)/.installed-test
 
 migrate: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 
 static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0

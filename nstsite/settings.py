@@ -101,10 +101,31 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Photos, results, styles and previews: the filesystem under MEDIA_ROOT, or an S3-compatible
+# object store when NST_S3_BUCKET is set (AWS, MinIO…; then web and workers share no disk).
+# Objects are private (no ACL is sent, so the bucket's own private default applies) and are
+# only ever served through the views that check who may see them (docs/deployment.md).
+NST_S3_BUCKET = env_str("NST_S3_BUCKET", "")
 STORAGES = {
     "default": {"BACKEND": "gallery.storage.CleanFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+if NST_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": NST_S3_BUCKET,
+            "endpoint_url": env_str("NST_S3_ENDPOINT_URL", "") or None,  # empty: AWS
+            "region_name": env_str("NST_S3_REGION", "") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,  # else boto3's own chain
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+            "location": (env_str("NST_S3_PREFIX", "") or "").strip("/"),
+            "default_acl": None,
+            "file_overwrite": True,  # names are random UUIDs: no existence check per write
+            "object_parameters": {"CacheControl": "private, max-age=0"},
+            "querystring_expire": 60,  # if a signed URL is ever made, it lives a minute
+        },
+    }
 
 # A cache every process shares (nothing of ours relies on it: budgets are counted in the
 # database, gallery/limits.py, so a Redis outage locks nobody out).
@@ -124,8 +145,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The stylization engine: "embedded" (ONNX, offline) or a TF Hub handle / SavedModel dir.
 NST_MODEL = env_str("NST_MODEL", "embedded")
 NST_THREADS = env_int("NST_THREADS", 0, minimum=0)  # 0: one per core
-# The embedded model's runtime: OpenVINO (fastest here) or onnxruntime (the fallback).
-NST_RUNTIME = env_choice("NST_RUNTIME", "openvino", ("openvino", "onnxruntime"))
+# The embedded model's runtime: OpenVINO (fastest; exact int8 on CPUs with VNNI or AMX),
+# onnxruntime (the fallback), or auto: OpenVINO where it is exact, else onnxruntime.
+NST_RUNTIME = env_choice("NST_RUNTIME", "auto", ("auto", "openvino", "onnxruntime"))
 NST_COMPILE_CACHE_DIR = env_str("NST_COMPILE_CACHE_DIR", str(DATA_DIR / "openvino-cache"))
 TFHUB_CACHE_DIR = env_str("TFHUB_CACHE_DIR", str(DATA_DIR / "tfhub-cache"))
 

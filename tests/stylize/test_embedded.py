@@ -200,7 +200,7 @@ def test_wrong_model_files_name_the_expected_package_version(monkeypatch):
 def test_one_engine_per_process_even_under_concurrent_first_use():
     import stylize.engine as engine_mod
 
-    key = ("embedded", 1, None, "openvino", None)
+    key = ("embedded", 1, None, "auto", None)
     engine_mod._engines.pop(key, None)
     got = []
     threads = [
@@ -238,35 +238,56 @@ def test_sizes_at_onnxruntimes_pixel_limit_are_fitted_below_it():
 
 
 def test_the_runtime_is_chosen_by_name_and_a_bad_name_is_refused(engine):
-    assert engine.runtime == "openvino" and "openvino" in engine.model_id  # the default
-    fallback = get_engine("embedded", runtime="onnxruntime")
-    assert fallback.runtime == "onnxruntime" and "onnxruntime" in fallback.model_id
-    assert fallback is not engine and get_engine("embedded", runtime="onnxruntime") is fallback
+    assert engine.runtime == embedded.best_runtime()  # the default: auto
+    assert engine.runtime in engine.model_id
+    for name in ("onnxruntime", "openvino"):
+        chosen = get_engine("embedded", runtime=name)
+        assert chosen.runtime == name and name in chosen.model_id
+        assert get_engine("embedded", runtime=name) is chosen  # one per process
     with pytest.raises(ModelError, match="Unknown runtime 'tensorrt'"):
         embedded.EmbeddedEngine(runtime="tensorrt")
 
 
+@pytest.mark.parametrize("flags, runtime", [
+    ({"avx512f", "avx512_vnni"}, "openvino"),   # Cascade Lake and later
+    ({"avx2", "avx_vnni"}, "openvino"),         # Alder Lake and later
+    ({"avx512f", "amx_int8", "amx_tile"}, "openvino"),
+    ({"avx", "fma", "f16c"}, "onnxruntime"),    # this project's AVX-only EPYC CI machine
+    ({"avx2", "fma"}, "onnxruntime"),
+    (set(), "onnxruntime"),                     # flags unknown
+])
+def test_auto_uses_openvino_only_where_its_int8_is_exact(flags, runtime):
+    assert embedded.best_runtime(frozenset(flags)) == runtime
+
+
+@pytest.fixture(scope="module")
+def ov_engine():
+    """OpenVINO whatever this CPU is: its mechanics are tested everywhere (its fidelity only
+    where ``auto`` would use it: tests/stylize/test_fidelity.py)."""
+    return get_engine("embedded", runtime="openvino")
+
+
 @pytest.mark.slow
-def test_openvino_renders_a_4096_square_at_full_size(engine, styles):
+def test_openvino_renders_a_4096_square_at_full_size(ov_engine, styles):
     """onnxruntime's quantized pooling caps it at 2**24 pixels (4091²); OpenVINO has no cap."""
-    assert engine.max_pixels == 0
-    out = engine.stylize(photo(4096, 4096, seed=9), [(styles[0], 1.0)], max_side=4096)
+    assert ov_engine.max_pixels == 0
+    out = ov_engine.stylize(photo(4096, 4096, seed=9), [(styles[0], 1.0)], max_side=4096)
     assert out.size == (4096, 4096)
     assert _mean_abs(out.resize((256, 256)), photo(4096, 4096, seed=9).resize((256, 256))) > 20
 
 
-def test_a_size_that_repeats_gets_its_own_compiled_network(engine, styles):
+def test_a_size_that_repeats_gets_its_own_compiled_network(ov_engine, styles):
     from stylize import openvino_rt
 
-    ov = engine._ov
+    ov = ov_engine._ov
     before = ov.compiled_count
     for _ in range(openvino_rt.COMPILE_AFTER):
-        first = engine.transform(photo(200, 132, seed=1), styles[0])  # dynamic network
+        first = ov_engine.transform(photo(200, 132, seed=1), styles[0])  # dynamic network
     assert ov.compiled_count == before
-    again = engine.transform(photo(200, 132, seed=1), styles[0])  # compiled for 200×132
+    again = ov_engine.transform(photo(200, 132, seed=1), styles[0])  # compiled for 200×132
     assert ov.compiled_count == before + 1 and (132, 200) in ov._compiled  # (h, w)
-    engine.transform(photo(200, 132, seed=1), styles[0])
+    ov_engine.transform(photo(200, 132, seed=1), styles[0])
     assert ov.compiled_count == before + 1  # kept
     assert _mean_abs(first, again) < 8  # two compilations of one network: the same picture
-    engine.transform(photo(1448, 1452, seed=2), styles[0])  # over 2.1 MP: compiled at once
+    ov_engine.transform(photo(1448, 1452, seed=2), styles[0])  # over 2.1 MP: compiled at once
     assert ov.compiled_count == before + 2
