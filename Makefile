@@ -45,11 +45,13 @@ run: migrate static styles
 superuser: migrate
 	$(PY) manage.py createsuperuser
 
-# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by
+# Playwright) and nginx, whose example configuration (docs/deploy/nginx.conf) a test checks.
 browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+	@{ command -v chromium && command -v nginx; } >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null; \
+	  else echo "The tests need Debian's chromium and nginx: sudo apt-get install chromium nginx-light"; exit 1; fi; }
 
 test: install-test browser
 	$(PY) -m pytest
@@ -59,6 +61,7 @@ lint: install-test
 
 bench: install-test
 	$(PY) bench/run.py
+	$(PY) bench/throughput.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,6 +1,16 @@
+import uuid
+
 import pytest
+
+from tests.gallery.qcluster import private_redis  # noqa: F401  (a fixture for every test)
 
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
+    """Each test stores its files apart: its own MEDIA_ROOT, or on S3 (NST_S3_BUCKET, as
+    tests/test_scale_out.py runs the storage-touching tests) its own key prefix."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    default = settings.STORAGES["default"]
+    if default["BACKEND"].endswith("S3Storage"):
+        options = {**default["OPTIONS"], "location": f"tests/{uuid.uuid4().hex}"}
+        settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}

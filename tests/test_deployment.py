@@ -103,3 +103,29 @@ def test_ctrl_c_in_make_run_stops_web_and_worker_and_hands_back_the_job(
     assert not [p for p in everything if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert Stylization.objects.get(pk=pk).status == "queued"
     assert "handed back to the queue" in honcho.log()
+
+
+def test_the_nginx_example_is_a_valid_configuration(tmp_path):
+    """docs/deploy/nginx.conf passes `nginx -t` (with a throwaway certificate in place of
+    Let's Encrypt's, and inside the http block a real nginx.conf would give it)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx is not installed: `make test` installs it"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=nst.example.com", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    site = (ROOT / "docs" / "deploy" / "nginx.conf").read_text()
+    site = site.replace("/etc/letsencrypt/live/nst.example.com/fullchain.pem", str(cert))
+    site = site.replace("/etc/letsencrypt/live/nst.example.com/privkey.pem", str(key))
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  include {tmp_path}/site.conf;\n}}\n")
+    done = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "syntax is ok" in done.stderr, done.stderr
+    broken = site.replace("proxy_pass http://nstsite;", "proxy_pass http://nstsite")
+    (tmp_path / "site.conf").write_text(broken)
+    done = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                          capture_output=True, text=True)
+    assert done.returncode != 0  # the check can fail

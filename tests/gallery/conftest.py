@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gallery import services
 from gallery.models import Stylization
 from gallery.styles import style_create
-from tests.gallery.qcluster import private_redis, real_queue, start_qcluster  # noqa: F401  (fixtures)
+from tests.gallery.qcluster import real_queue, start_qcluster  # noqa: F401  (fixtures)
 from tests.imagegen import encoded, painting, photo
 
 

@@ -21,6 +21,7 @@ from django_q.conf import Conf
 from gallery import services
 from gallery.models import Style, Stylization
 from tests.imagegen import encoded, photo
+from tests.storage import on_s3, stored_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,6 +90,9 @@ def start_qcluster(transactional_db, tmp_path, real_queue):
             "NST_DATA_DIR": str(tmp_path / "worker-var"),
             "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
             "NST_WORKERS": str(workers),
+            # On S3 the worker shares the test's key prefix (tests/conftest.py).
+            **({"NST_S3_PREFIX": settings.STORAGES["default"]["OPTIONS"]["location"]}
+               if on_s3() else {}),
             **extra_env,
         }
         log = tmp_path / f"qcluster-{len(started)}.log"
@@ -153,10 +157,8 @@ def holder_pid(work) -> int:
     return int(work.worker.split(":")[1])
 
 
-def stored_files() -> set[str]:
-    root = Path(settings.MEDIA_ROOT)
-    return {p.relative_to(root).as_posix() for p in (root / "results").glob("*")} \
-        if (root / "results").exists() else set()
+def stored_results() -> set[str]:
+    return stored_files("results")
 
 
 def referenced_files() -> set[str]:

@@ -17,6 +17,7 @@ from stylize import catalog
 from stylize.engine import get_engine
 from tests.gallery.conftest import client_for, upload
 from tests.imagegen import encoded, painting
+from tests.storage import picture, read, stored_files
 
 STYLES_DIR = Path(settings.BASE_DIR) / "styles"
 
@@ -143,7 +144,7 @@ def test_a_user_can_add_use_and_delete_their_own_style(
                                       "image": upload("texture.png", size=(700, 300))})
     assert r.status_code == 302
     style = Style.objects.get(owner=alice)
-    assert max(Image.open(style.image.path).size) == 512 and not style.is_catalog
+    assert max(picture(style.image).size) == 512 and not style.is_catalog
     with django_capture_on_commit_callbacks(execute=True):
         r = c.post(reverse("create"), {"photo_file": upload(), "style": style.pk, "strength": "1",
                                        "max_side": "512", "brush_scale": "256"})
@@ -190,7 +191,7 @@ def test_the_explorer_makes_one_preview_per_active_style_of_the_expected_size(
     previews = list(exploration.previews.all())
     assert sorted(p.style_id for p in previews) == sorted([catalog_style.pk, second_style.pk, own.pk])
     for p in previews:
-        assert Image.open(p.image.path).size == (320, 240) == (p.width, p.height)
+        assert picture(p.image).size == (320, 240) == (p.width, p.height)
     status = c.get(reverse("exploration-status", args=[exploration.pk])).json()
     assert status["finished"] and status["total"] == 3 and len(status["previews"]) == 3
     assert c.get(status["previews"][0]["url"]).status_code == 200
@@ -221,14 +222,11 @@ def test_admin_style_uploads_are_checked_and_reencoded(client, staff):
     url = reverse("admin:gallery_style_add")
     form = {"name": "Admin style", "slug": "admin-style", "brush_scale": 256, "position": 5,
             "is_active": "on"}
-    before = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) \
-        if Path(settings.MEDIA_ROOT).exists() else []
+    before = stored_files()
     ico = SimpleUploadedFile("x.ico", encoded(painting(64), "ICO"))
     r = c.post(url, {**form, "image": ico})
     assert r.status_code == 200 and "not an image we can read" in r.content.decode()
-    after = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) \
-        if Path(settings.MEDIA_ROOT).exists() else []
-    assert after == before and not Style.objects.filter(slug="admin-style").exists()
+    assert stored_files() == before and not Style.objects.filter(slug="admin-style").exists()
 
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"
@@ -236,8 +234,8 @@ def test_admin_style_uploads_are_checked_and_reencoded(client, staff):
     r = c.post(url, {**form, "image": big})
     assert r.status_code == 302
     style = Style.objects.get(slug="admin-style")
-    data = Path(style.image.path).read_bytes()
-    assert b"SecretCam" not in data and max(Image.open(style.image.path).size) == 512
+    data = read(style.image)
+    assert b"SecretCam" not in data and max(picture(style.image).size) == 512
     assert style.thumbnail and "256" in style.vectors
 
 

@@ -4,10 +4,8 @@ leave nothing behind, the health report. Real worker processes: test_worker*.py.
 import subprocess
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +17,7 @@ from gallery.jobs.status import health
 from gallery.models import Stylization, WorkerHeartbeat
 from tests.gallery.conftest import client_for
 from tests.gallery.qcluster import refuse_in_database
+from tests.storage import stored_files
 
 RENDER = kind_named("render")
 T0 = timezone.now() - timedelta(minutes=10)
@@ -117,12 +116,11 @@ def test_a_clean_hand_back_is_not_an_attempt_but_a_dead_worker_is(alice, queue):
 
 def test_a_database_error_at_the_final_update_leaves_no_file_behind(alice, queue):
     pk = queue(alice)[0]
-    results = Path(settings.MEDIA_ROOT) / "results"
     refuse_in_database("gallery_stylization", event="UPDATE", when_done=True)
     assert lifecycle.run(RENDER, pk, "w1") == "failed"
     row = Stylization.objects.get(pk=pk)
     assert row.status == "failed" and row.error == INTERNAL_ERROR and not row.output
-    assert not results.exists() or list(results.iterdir()) == []
+    assert stored_files("results") == set()
 
 
 def test_an_idle_worker_hands_back_a_job_it_still_holds(alice, queue):
@@ -259,20 +257,19 @@ def test_a_capped_users_long_series_is_not_reported_as_a_stuck_queue(alice, bob,
     assert not report["ok"] and "has not moved" in report["problems"][0]
 
 
-def test_the_file_sweep_removes_only_old_files_no_row_refers_to(done_work, settings):
-    import os
+def test_the_file_sweep_removes_only_old_files_no_row_refers_to(done_work):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
 
     from gallery import services
 
-    root = Path(settings.MEDIA_ROOT)
-    orphan, fresh = root / "results" / "orphan.png", root / "results" / "just-written.png"
-    part = root / "photos" / "x.jpg.123.part"
-    for path in (orphan, fresh, part):
-        path.write_bytes(b"data")
-    hours_ago = time.time() - 2 * 3600
-    for path in (orphan, part, Path(done_work.output.path), Path(done_work.photo.image.path)):
-        os.utime(path, (hours_ago, hours_ago))
-    assert services.files_sweep() == 2
-    assert not orphan.exists() and not part.exists()
-    assert fresh.exists()  # may be about to be committed
-    assert Path(done_work.output.path).exists() and Path(done_work.photo.image.path).exists()
+    # Any backend: "old" is older than the sweep's cut-off, so wait past a short one.
+    orphan = default_storage.save("results/orphan.png", ContentFile(b"data"))
+    part = default_storage.save("photos/x.jpg.123.part", ContentFile(b"data"))
+    time.sleep(2.1)
+    fresh = default_storage.save("results/just-written.png", ContentFile(b"data"))
+    assert services.files_sweep(older_than=timedelta(seconds=2)) == 2
+    assert not default_storage.exists(orphan) and not default_storage.exists(part)
+    assert default_storage.exists(fresh)  # may be about to be committed
+    assert default_storage.exists(done_work.output.name)  # old, but a row refers to them
+    assert default_storage.exists(done_work.photo.image.name)

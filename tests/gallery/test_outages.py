@@ -252,6 +252,7 @@ def test_with_the_database_down_pages_and_api_answer_503_then_recover(private_po
         auth = {"Authorization": "Token " + "c" * 40}
         assert _get(f"{base}/explore/")[0] == 200
         assert _get(f"{base}/api/v1/me/", **auth)[0] == 200
+        _migrate_was_the_whole_database_setup(base, url)
 
         stop()
         status, body, headers = _get(f"{base}/explore/")
@@ -274,3 +275,23 @@ def test_with_the_database_down_pages_and_api_answer_503_then_recover(private_po
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _migrate_was_the_whole_database_setup(base: str, database_url: str) -> None:
+    """After `migrate` alone on an empty database: signing in and the token endpoint work,
+    and the database cache's table exists (django-q2 keeps its statistics there)."""
+    import psycopg
+    import requests
+
+    web = requests.Session()
+    page = web.get(f"{base}/accounts/login/", timeout=30)
+    csrf = page.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    r = web.post(f"{base}/accounts/login/", data={"csrfmiddlewaretoken": csrf, "username": "carol",
+                                                  "password": "pw-carol-123"},
+                 allow_redirects=False, timeout=30)
+    assert r.status_code == 302 and web.get(f"{base}/create/", timeout=30).status_code == 200
+    r = requests.post(f"{base}/api/v1/auth/token/", json={"username": "carol",
+                                                          "password": "pw-carol-123"}, timeout=30)
+    assert r.status_code == 200 and r.json()["token"] == "c" * 40
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT to_regclass('nst_cache')").fetchone()[0] == "nst_cache"

@@ -1,10 +1,8 @@
 import io
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
-from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
@@ -17,6 +15,7 @@ from gallery.styles import style_vector
 from stylize.engine import get_engine
 from tests.gallery.conftest import upload
 from tests.imagegen import encoded, photo
+from tests.storage import exists, overwrite, picture, read, stored_files
 
 RENDER = kind_named("render")
 
@@ -26,8 +25,7 @@ def _render(work) -> str:
 
 
 def _files():
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return sorted(stored_files())
 
 
 def test_upload_is_reencoded_without_metadata_under_a_uuid_name(alice):
@@ -36,24 +34,24 @@ def test_upload_is_reencoded_without_metadata_under_a_uuid_name(alice):
     exif[0x010F] = "SecretCam"
     data = encoded(photo(200, 100), "JPEG", exif=exif.tobytes(), comment=b"private note")
     p = services.photo_create(owner=alice, upload=data, original_name="../../My Trip.JPG")
-    stored = Path(p.image.path).read_bytes()
+    stored = read(p.image)
     assert b"SecretCam" not in stored and b"private note" not in stored
     assert p.original_name == "My Trip.JPG" and "My Trip" not in p.image.name
     assert (p.width, p.height) == (200, 100) and len(p.sha256) == 64
     big = services.photo_create(owner=alice, upload=encoded(photo(1600, 900), "PNG"))
-    assert Image.open(big.thumbnail.path).size == (480, 270)  # pages never load the original
+    assert picture(big.thumbnail).size == (480, 270)  # pages never load the original
     assert Image.open(io.BytesIO(stored)).getexif() == {}
 
 
 def test_the_whole_render_produces_a_picture_of_the_expected_size(done_work):
     assert done_work.status == "done" and done_work.error == ""
-    out = Image.open(done_work.output.path)
+    out = picture(done_work.output)
     assert out.size == (128, 96) == (done_work.width, done_work.height)
-    assert max(Image.open(done_work.thumbnail.path).size) <= render.THUMB_SIDE
+    assert max(picture(done_work.thumbnail).size) <= render.THUMB_SIDE
     assert done_work.render_ms is not None and done_work.attempts == 1
     assert "magenta" in done_work.engine
     assert done_work.started <= done_work.finished
-    assert not list(Path(settings.MEDIA_ROOT).rglob("*.part"))  # no temporary file left
+    assert not [n for n in stored_files() if n.endswith(".part")]  # no temporary file left
 
 
 def test_rendering_again_a_done_row_does_nothing(done_work):
@@ -65,7 +63,7 @@ def test_rendering_again_a_done_row_does_nothing(done_work):
 
 def test_a_render_that_fails_stores_a_readable_message(alice, catalog_style, make_work):
     work = make_work(alice, catalog_style, render=False)
-    Path(work.photo.image.path).write_bytes(b"this is no longer an image")
+    overwrite(work.photo.image, b"this is no longer an image")
     assert _render(work) == "failed"
     work.refresh_from_db()
     assert work.status == "failed"
@@ -80,7 +78,7 @@ def test_an_unexpected_error_is_logged_but_the_user_sees_a_plain_message(
     _render(work)
     work.refresh_from_db()
     assert work.status == "failed" and work.error == INTERNAL_ERROR
-    assert not list(Path(settings.MEDIA_ROOT).glob("results/*"))
+    assert stored_files("results") == set()
 
 
 def test_retry_requeues_a_failed_render_and_it_then_succeeds(
@@ -116,7 +114,7 @@ def test_catalog_style_vectors_are_cached_and_the_predictor_is_not_run_again(
 def test_a_style_vector_is_recomputed_when_the_image_changes(catalog_style):
     engine = get_engine()
     old = style_vector(catalog_style, engine=engine, brush_scale=256)
-    Path(catalog_style.image.path).write_bytes(encoded(photo(256, 256, seed=9), "JPEG"))
+    overwrite(catalog_style.image, encoded(photo(256, 256, seed=9), "JPEG"))
     new = style_vector(catalog_style, engine=engine, brush_scale=256)
     assert np.linalg.norm(old - new) > 0.1
 
@@ -145,23 +143,23 @@ def test_bad_options_create_nothing(alice, catalog_style):
 
 
 def test_deleting_a_stylization_removes_its_files(done_work, django_capture_on_commit_callbacks):
-    paths = [Path(done_work.output.path), Path(done_work.thumbnail.path)]
-    assert all(p.exists() for p in paths)
+    names = [done_work.output.name, done_work.thumbnail.name]
+    assert all(exists(n) for n in names)
     with django_capture_on_commit_callbacks(execute=True):
         services.stylization_delete(stylization=done_work)
-    assert not any(p.exists() for p in paths)
-    assert Path(done_work.photo.image.path).exists()  # the photo stays
+    assert not any(exists(n) for n in names)
+    assert exists(done_work.photo.image)  # the photo stays
 
 
 def test_deleting_a_photo_cascades_to_its_stylizations_and_all_files(
     done_work, django_capture_on_commit_callbacks
 ):
-    files = [Path(f.path) for f in (done_work.output, done_work.thumbnail, done_work.photo.image,
-                                    done_work.photo.thumbnail)]
+    files = [f.name for f in (done_work.output, done_work.thumbnail, done_work.photo.image,
+                              done_work.photo.thumbnail)]
     with django_capture_on_commit_callbacks(execute=True):
         services.photo_delete(photo=done_work.photo)
     assert not Stylization.objects.filter(pk=done_work.pk).exists()
-    assert not any(p.exists() for p in files)
+    assert not any(exists(n) for n in files)
 
 
 def test_only_finished_work_can_be_published(alice, catalog_style, make_work, done_work):

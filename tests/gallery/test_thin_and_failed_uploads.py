@@ -1,10 +1,8 @@
 """Pictures that can never be stylized are refused with a clear message, nothing is kept,
 and a broken style never sinks "Try every style" (issue 11, items 1 and 13)."""
 
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from gallery import explore, services
@@ -14,11 +12,11 @@ from gallery.styles import style_create
 from tests.gallery.conftest import client_for, upload
 from tests.gallery.qcluster import refuse_in_database
 from tests.imagegen import encoded, painting, photo
+from tests.storage import overwrite, stored_files
 
 
 def _stored() -> list[str]:
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(p.name for p in root.rglob("*") if p.is_file() and "styles" not in p.parts)
+    return sorted(n for n in stored_files() if not n.startswith("styles/"))
 
 
 @pytest.mark.parametrize("size", [(32, 5000), (5000, 32), (10799, 40)])
@@ -71,7 +69,7 @@ def test_a_failed_create_leaves_neither_the_photo_nor_its_thumbnail(alice, catal
 def test_a_broken_user_style_does_not_sink_try_every_style(
         client, alice, catalog_style, django_capture_on_commit_callbacks):
     broken = style_create(owner=alice, upload=encoded(painting(seed=8)), name="Damaged")
-    Path(broken.image.path).write_bytes(b"no longer an image")  # say, a damaged disk
+    overwrite(broken.image, b"no longer an image")  # say, a damaged disk
     photo_row = services.photo_create(owner=alice, upload=upload())
     with django_capture_on_commit_callbacks(execute=True):
         exploration = explore.exploration_create(owner=alice, photo=photo_row)

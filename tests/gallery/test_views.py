@@ -1,9 +1,8 @@
 import io
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -11,6 +10,7 @@ from PIL import Image
 from gallery import services
 from gallery.models import Photo, Stylization, WorkerHeartbeat
 from tests.gallery.conftest import client_for, upload
+from tests.storage import exists, stored_files
 
 PRIVATE_WORK_URLS = [
     ("stylization-detail", ""),
@@ -138,8 +138,7 @@ def test_restyle_uses_an_earlier_photo(client, done_work, second_style,
 
 
 def _media_files():
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return stored_files()
 
 
 @pytest.mark.parametrize(
@@ -248,10 +247,10 @@ def test_publish_unpublish_and_delete_through_the_pages(
     assert Stylization.objects.get(pk=done_work.pk).is_public
     c.post(reverse("stylization-publish", args=[done_work.pk]), {"public": "0"})
     assert not Stylization.objects.get(pk=done_work.pk).is_public
-    out = Path(done_work.output.path)
+    out = done_work.output.name
     with django_capture_on_commit_callbacks(execute=True):
         r = c.post(reverse("stylization-delete", args=[done_work.pk]))
-    assert r.status_code == 302 and not Stylization.objects.exists() and not out.exists()
+    assert r.status_code == 302 and not Stylization.objects.exists() and not exists(out)
 
 
 def test_photo_delete_confirms_with_the_number_of_pictures(
@@ -311,11 +310,11 @@ def test_jpeg_and_webp_copies_are_made_once_and_go_with_the_picture(
     monkeypatch.setattr(downloads.images, "encode", no_encoding)
     again = b"".join(c.get(url, {"format": "webp"}).streaming_content)
     assert again == first and Image.open(io.BytesIO(again)).format == "WEBP"
-    copy = Path(settings.MEDIA_ROOT) / downloads.copy_name(done_work.output.name, "webp")
-    assert copy.exists()
+    copy = downloads.copy_name(done_work.output.name, "webp")
+    assert default_storage.exists(copy)
     with django_capture_on_commit_callbacks(execute=True):
         services.stylization_delete(stylization=done_work)
-    assert not copy.exists()
+    assert not default_storage.exists(copy)
 
 
 def test_a_forgotten_password_can_be_reset_by_email(client, db, mailoutbox):

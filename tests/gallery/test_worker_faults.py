@@ -19,7 +19,7 @@ from tests.gallery.qcluster import (
     referenced_files,
     rendering,
     running,
-    stored_files,
+    stored_results,
     wait_for,
 )
 
@@ -27,7 +27,7 @@ TARGET = 60  # seconds from the fault until every job is done
 
 
 def _no_orphans():
-    leftovers = {name for name in stored_files() - referenced_files() if not name.endswith(".part")}
+    leftovers = {name for name in stored_results() - referenced_files() if not name.endswith(".part")}
     assert not leftovers, leftovers
 
 
