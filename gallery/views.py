@@ -124,13 +124,26 @@ class CreateStylizationView(LoginRequiredMixin, RefusedFormMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def get_initial(self):
+        """Pre-filled from the query string: ``?photo=`` (one of yours), ``?style=`` and the
+        other settings ("Restyle this photo", a style's "Use", "Make one like this")."""
         initial = super().get_initial()
-        photo = self.request.GET.get("photo")
-        if photo:
-            initial["photo"] = Photo.objects.filter(owner=self.request.user, pk=_uuid(photo)).first()
-        style = self.request.GET.get("style")
-        if style:
-            initial["style"] = Style.objects.usable_by(self.request.user).filter(slug=style).first()
+        q = self.request.GET
+        if q.get("photo"):
+            initial["photo"] = Photo.objects.filter(owner=self.request.user,
+                                                    pk=_uuid(q["photo"])).first()
+        usable = Style.objects.usable_by(self.request.user)
+        for name in ("style", "style_2", "style_3"):
+            if q.get(name):
+                initial[name] = usable.filter(slug=q[name]).first()
+        form = self.get_form_class()
+        for name in ("strength", "weight", "weight_2", "weight_3", "max_side", "brush_scale"):
+            if name in q:
+                try:  # only values the form itself would accept
+                    initial[name] = form.base_fields[name].clean(q[name])
+                except Exception:
+                    pass
+        if q.get("preserve_color") == "1":
+            initial["preserve_color"] = True
         return initial
 
     def get_context_data(self, **kwargs):
@@ -221,7 +234,41 @@ class StylizationDetailView(StylizationAccessMixin, DetailView):
         ctx["is_owner"] = self.object.owner_id == self.request.user.pk
         ctx["status_url"] = reverse("stylization-status", args=[self.object.pk])
         ctx["queue_position"] = queue_position(self.object)
+        ctx["like_this"] = like_this_query(self.object, self.request.user)
+        if self.object.is_public and self.object.status == Stylization.Status.DONE:
+            ctx["share"] = share_card(self.object, self.request)
         return ctx
+
+
+def like_this_query(work: Stylization, user) -> str | None:
+    """The create page's query string for the same styles and settings ("Make one like
+    this"), or None when a style is not one the viewer may use (someone's private style)."""
+    from urllib.parse import urlencode
+
+    parts = list(work.parts.select_related("style"))
+    usable = set(Style.objects.usable_by(user).values_list("pk", flat=True)) if user else set()
+    if not parts or len(parts) > 3 or any(p.style_id not in usable for p in parts):
+        return None
+    q = {"strength": f"{work.strength:g}", "max_side": work.max_side,
+         "brush_scale": work.brush_scale}
+    if work.preserve_color:
+        q["preserve_color"] = "1"
+    for n, part in enumerate(parts):
+        suffix = "" if n == 0 else f"_{n + 1}"
+        q[f"style{suffix}"] = part.style.slug
+        q[f"weight{suffix}"] = f"{part.weight:g}"
+    return urlencode(q)
+
+
+def share_card(work: Stylization, request) -> dict:
+    """Open Graph / Twitter card fields of a published picture (absolute URLs)."""
+    names = work.style_names
+    return {"url": request.build_absolute_uri(work.get_absolute_url()),
+            "image": request.build_absolute_uri(reverse("stylization-image", args=[work.pk])),
+            "width": work.width, "height": work.height,
+            "title": f"A picture in {names}",
+            "description": f"Made with nstsite: a photo restyled as {names} "
+                           f"({work.width} × {work.height} px)."}
 
 
 class StylizationStatusView(StylizationAccessMixin, View):

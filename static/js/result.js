@@ -13,6 +13,18 @@
     move();
   }
 
+  function fill(id, text) {  // a "How it was made" row that only exists once it is done
+    $(id).textContent = text;
+    $(id).classList.remove("d-none");
+    $(id + "-label").classList.remove("d-none");
+  }
+
+  function stopped(message) {
+    $("pending").classList.add("d-none");
+    $("poll-error-message").textContent = message;
+    $("poll-error").classList.remove("d-none");
+  }
+
   function show(data) {
     const badge = root.querySelector("[data-status-badge]");
     if (badge) {
@@ -33,6 +45,8 @@
       document.querySelectorAll("#downloads .btn").forEach((b) => b.classList.remove("disabled"));
       document.querySelectorAll("form[action$='publish'] button").forEach((b) => { b.disabled = false; });
       $("dimensions").textContent = data.width + " × " + data.height + " px";
+      if (data.render_ms) fill("render-time", data.render_ms + " ms");
+      if (data.engine) fill("model", data.engine);
     } else if (data.status === "failed") {
       $("pending").classList.add("d-none");
       $("error-message").textContent = data.error;
@@ -41,6 +55,7 @@
   }
 
   if (root.dataset.status === "queued" || root.dataset.status === "running") {
-    window.nstPoll(root.dataset.statusUrl, show, {first: 500, factor: 1.5, max: 4000});
+    window.nstPoll(root.dataset.statusUrl, show, {first: 500, factor: 1.5, max: 4000,
+                                                  onStop: stopped});
   }
 })();
