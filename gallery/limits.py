@@ -62,7 +62,7 @@ class Usage:
     used: int  # including this request's spend, if it was allowed
     allowed: bool
     reset_in: int  # seconds until the oldest spend in the window expires (0: none spent)
-    spend_id: int | None = None
+    spend_ids: tuple[int, ...] = ()
 
     @property
     def remaining(self) -> int:
@@ -93,8 +93,9 @@ def usage(budget: Budget, ident: str) -> Usage:
     return Usage(budget, used, used < budget.limit, reset)
 
 
-def spend(budget: Budget, ident: str) -> Usage:
-    """Spend one use of ``budget`` if there is room; atomic across processes and hosts."""
+def spend(budget: Budget, ident: str, count: int = 1) -> Usage:
+    """Spend ``count`` uses of ``budget`` if there is room for all of them (a batch), else
+    none; atomic across processes and hosts."""
     key = _key(budget, ident)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -103,16 +104,17 @@ def spend(budget: Budget, ident: str) -> Usage:
         now = timezone.now()
         Spend.objects.filter(key=key, at__lte=now - timedelta(seconds=budget.window)).delete()
         used, reset = _counted(key, budget, now)
-        if used >= budget.limit:
+        if used + count > budget.limit:
             return Usage(budget, used, False, reset)
-        row = Spend.objects.create(key=key, at=now)
-    return Usage(budget, used + 1, True, reset or budget.window, row.pk)
+        # PostgreSQL and SQLite (3.35+) both return the new rows' keys.
+        rows = Spend.objects.bulk_create(Spend(key=key, at=now) for _ in range(count))
+    return Usage(budget, used + count, True, reset or budget.window, tuple(r.pk for r in rows))
 
 
 def refund(spent: Usage) -> None:
     """Give back what ``spend()`` took (a request refused for its input costs nothing)."""
-    if spent.spend_id is not None:
-        Spend.objects.filter(pk=spent.spend_id).delete()
+    if spent.spend_ids:
+        Spend.objects.filter(pk__in=spent.spend_ids).delete()
 
 
 def prune() -> int:
@@ -211,6 +213,18 @@ def over_limit(request, view, *throttles) -> str | None:
     return None
 
 
+def charge(request, scope: str, count: int, *, refundable: bool = True) -> Usage | None:
+    """Spend ``count`` of the signed-in user's ``scope`` budget for this request (a batch's
+    renders or uploads); a refundable spend is given back if the request then fails.
+    None: the scope is unlimited."""
+    budget = Budget.for_scope(scope)
+    if budget is None:
+        return None
+    spent = spend(budget, f"user:{request.user.pk}", count)
+    _remember(request, spent, refundable)
+    return spent
+
+
 def refund_request(request) -> None:
     """Give back what this request spent on refundable budgets (its action was refused)."""
     raw = getattr(request, "_request", request)
@@ -237,7 +251,8 @@ class RefundMiddleware:
         for usage_, refundable in spent:
             if refused and refundable and usage_.allowed:
                 refund(usage_)
-                usage_ = Usage(usage_.budget, usage_.used - 1, True, usage_.reset_in)
+                usage_ = Usage(usage_.budget, usage_.used - len(usage_.spend_ids), True,
+                               usage_.reset_in)
             final.append(usage_)
         if request.path.startswith("/api/"):
             tightest = min(final, key=lambda u: u.remaining)

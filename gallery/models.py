@@ -176,6 +176,42 @@ class StylizationQuerySet(JobQuerySet):
         return self.filter(visible)
 
 
+class Batch(models.Model):
+    """Several photos × several styles with the same controls, in one go. Its pictures are
+    ordinary stylizations (each a job in the fair queue, each a render of the budget); the
+    batch's state is theirs, counted (``summary``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="batches")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"batch of {self.total} by {self.owner}"
+
+    def get_absolute_url(self):
+        return reverse("batch-detail", args=[self.id])
+
+    def summary(self) -> dict:
+        """Counts by state and the batch's status: queued (nothing started), running, done
+        (every picture done) or failed (all finished, some failed: a retry runs them again)."""
+        counts = dict(self.pictures.values_list("status").annotate(n=models.Count("pk")))
+        done, failed = counts.get(JobStatus.DONE, 0), counts.get(JobStatus.FAILED, 0)
+        queued = counts.get(JobStatus.QUEUED, 0)
+        if done + failed == self.total:
+            status = JobStatus.FAILED if failed else JobStatus.DONE
+        elif queued == self.total:
+            status = JobStatus.QUEUED
+        else:
+            status = JobStatus.RUNNING
+        return {"status": status, "done": done, "failed": failed, "total": self.total,
+                "finished": done + failed == self.total}
+
+
 class Stylization(Job):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -192,6 +228,8 @@ class Stylization(Job):
     height = models.PositiveIntegerField(default=0)
     engine = models.CharField(max_length=200, blank=True)
     is_public = models.BooleanField(default=False, db_index=True)
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="pictures")
 
     objects = StylizationQuerySet.as_manager()
 

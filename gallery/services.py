@@ -49,12 +49,12 @@ def encode_for_storage(img) -> tuple[bytes, str]:
 
 def photo_create(*, owner, upload, original_name: str = "") -> Photo:
     """Validate and store an uploaded photo (re-encoded, metadata stripped, UUID name)."""
-    photo = _photo_with_files(owner=owner, upload=upload, original_name=original_name)
+    photo = photo_with_files(owner=owner, upload=upload, original_name=original_name)
     save_with_files(photo, photo.image, photo.thumbnail)
     return photo
 
 
-def _photo_with_files(*, owner, upload, original_name: str) -> Photo:
+def photo_with_files(*, owner, upload, original_name: str) -> Photo:
     """Decode, re-encode and write a new photo's files; the row is not saved yet."""
     img = _decode_upload(upload)
     data, ext = encode_for_storage(img)
@@ -96,16 +96,11 @@ def stylization_create(
         raise ServiceError("Upload a photo or choose one of yours.", field="photo")
     if photo is not None and photo.owner_id != owner.pk:
         raise ServiceError("That photo was not found.", code="not_found", field="photo")
-    _check_styles(owner, styles)
-    jobs.require_broker()
-    try:
-        check_options(strength=strength, max_side=max_side, brush_scale=brush_scale,
-                      weights=[w for _, w in styles])
-    except EngineError as exc:
-        raise ServiceError(str(exc)) from None
+    check_picture_options(owner, styles, strength=strength, max_side=max_side,
+                          brush_scale=brush_scale)
     new_files = ()
     if upload is not None:
-        photo = _photo_with_files(owner=owner, upload=upload, original_name=original_name)
+        photo = photo_with_files(owner=owner, upload=upload, original_name=original_name)
         new_files = (photo.image, photo.thumbnail)
     try:
         check_render_size(photo.width, photo.height, max_side)
@@ -117,20 +112,43 @@ def stylization_create(
         with transaction.atomic():
             if new_files:
                 photo.save()
-            side = output_side(photo_width=photo.width, photo_height=photo.height, max_side=max_side)
-            stylization = Stylization.objects.create(
-                owner=owner, photo=photo, strength=strength, preserve_color=preserve_color,
-                max_side=max_side, brush_scale=brush_scale, large=side > LARGE_SIDE,
-            )
-            StylizationStyle.objects.bulk_create(
-                StylizationStyle(stylization=stylization, style=s, style_name=s.name, weight=w)
-                for s, w in styles
-            )
-            jobs.enqueue_on_commit(f"render-{stylization.pk}")
+            stylization = new_picture(owner=owner, photo=photo, styles=styles,
+                                      strength=strength, preserve_color=preserve_color,
+                                      max_side=max_side, brush_scale=brush_scale)
     except BaseException:
         for field in new_files:
             field.storage.delete(field.name)
         raise
+    return stylization
+
+
+def check_picture_options(owner, styles: Sequence[tuple[Style, float]], *, strength: float,
+                          max_side: int, brush_scale: int) -> None:
+    """What every new picture needs before anything is written: usable styles, valid
+    options, and a broker that can wake a worker for it."""
+    _check_styles(owner, styles)
+    jobs.require_broker()
+    try:
+        check_options(strength=strength, max_side=max_side, brush_scale=brush_scale,
+                      weights=[w for _, w in styles])
+    except EngineError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def new_picture(*, owner, photo: Photo, styles: Sequence[tuple[Style, float]], batch=None,
+                strength: float, preserve_color: bool, max_side: int,
+                brush_scale: int) -> Stylization:
+    """The rows of one queued picture (inside the caller's transaction), enqueued on commit."""
+    side = output_side(photo_width=photo.width, photo_height=photo.height, max_side=max_side)
+    stylization = Stylization.objects.create(
+        owner=owner, photo=photo, strength=strength, preserve_color=preserve_color,
+        max_side=max_side, brush_scale=brush_scale, large=side > LARGE_SIDE, batch=batch,
+    )
+    StylizationStyle.objects.bulk_create(
+        StylizationStyle(stylization=stylization, style=s, style_name=s.name, weight=w)
+        for s, w in styles
+    )
+    jobs.enqueue_on_commit(f"render-{stylization.pk}")
     return stylization
 
 

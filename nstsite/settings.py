@@ -272,6 +272,8 @@ NST_MAX_PIXELS = env_int("NST_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 NST_MAX_RENDER_ATTEMPTS = 3
 # Accounts created per client address per hour (per-user budgets would multiply otherwise).
 NST_SIGNUPS_PER_HOUR = env_int("NST_SIGNUPS_PER_HOUR", 5, minimum=1)
+# The most pictures one batch (photos × styles) may make.
+NST_BATCH_MAX = env_int("NST_BATCH_MAX", 48, minimum=1)
 
 # Fair queue: jobs in flight per user across all workers, and how many of them may be
 # large (output over 2048 px); beyond that a user's jobs wait while others' go first.

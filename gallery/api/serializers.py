@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from gallery.jobs.scheduler import queue_position
-from gallery.models import Photo, Style, Stylization
+from gallery.models import Batch, Photo, Style, Stylization
 from stylize.engine import BRUSH_SCALE_RANGE, MAX_SIDE_LIMIT, MAX_STYLES, MIN_MAX_SIDE
 
 
@@ -180,3 +180,79 @@ class BudgetsSerializer(serializers.Serializer):
 class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     budgets = BudgetsSerializer()
+
+
+class _BatchOptionsSerializer(serializers.Serializer):
+    strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
+    preserve_color = serializers.BooleanField(default=False)
+    max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024)
+    brush_scale = serializers.IntegerField(min_value=BRUSH_SCALE_RANGE[0],
+                                           max_value=BRUSH_SCALE_RANGE[1], default=256)
+
+
+class BatchCreateSerializer(_BatchOptionsSerializer):
+    """JSON body: every photo in every style, with the same controls."""
+
+    photos = serializers.ListField(child=serializers.UUIDField(), min_length=1,
+                                   help_text="Ids of your photos.")
+    styles = serializers.ListField(child=serializers.UUIDField(), min_length=1,
+                                   help_text="Ids of styles you may use.")
+
+
+class JSONIdsField(serializers.CharField):
+    """Multipart forms carry flat strings: a list of ids as JSON text (or comma-separated)."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data).strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else [v for v in text.split(",") if v]
+        except (ValueError, RecursionError):
+            raise serializers.ValidationError('Give ids as JSON, e.g. ["<id>", "<id>"].') from None
+        return serializers.ListField(child=serializers.UUIDField()).run_validation(value)
+
+
+class BatchUploadSerializer(_BatchOptionsSerializer):
+    """Multipart body: upload photos (`photo_files`, repeated) and/or name yours, in one call."""
+
+    photo_files = serializers.ListField(child=serializers.FileField(), required=False,
+                                        help_text="New photos (repeat the field).")
+    photos = JSONIdsField(required=False, help_text='JSON text: ["<photo id>", ...]')
+    styles = JSONIdsField(help_text='JSON text: ["<style id>", ...]')
+
+
+class BatchPictureSerializer(StylizationSerializer):
+    class Meta(StylizationSerializer.Meta):
+        fields = ["id", "status", "error", "photo", "styles", "width", "height", "result_url",
+                  "thumbnail_url", "download_url"]
+        read_only_fields = fields
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField(
+        help_text="queued, running, done (every picture done) or failed (all finished, some failed).")
+    done = serializers.SerializerMethodField()
+    failed = serializers.SerializerMethodField()
+    pictures = BatchPictureSerializer(many=True, read_only=True)
+    zip_url = serializers.SerializerMethodField(help_text="The finished pictures as one ZIP.")
+
+    class Meta:
+        model = Batch
+        fields = ["id", "status", "done", "failed", "total", "created", "zip_url", "pictures"]
+        read_only_fields = fields
+
+    def _summary(self, obj) -> dict:
+        if getattr(obj, "_summary_cache", None) is None:
+            obj._summary_cache = obj.summary()
+        return obj._summary_cache
+
+    def get_status(self, obj) -> str:
+        return self._summary(obj)["status"]
+
+    def get_done(self, obj) -> int:
+        return self._summary(obj)["done"]
+
+    def get_failed(self, obj) -> int:
+        return self._summary(obj)["failed"]
+
+    def get_zip_url(self, obj) -> str:
+        return _absolute(self, "api-batch-zip", obj)

@@ -4,13 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from gallery.api import stylizations, views
+from gallery.api import batches, stylizations, views
 
 router = SimpleRouter()
 router.register("styles", views.StyleViewSet, basename="api-style")
 router.register("photos", views.PhotoViewSet, basename="api-photo")
 router.register("stylizations", stylizations.StylizationViewSet, basename="api-stylization")
 router.register("gallery", views.GalleryViewSet, basename="api-gallery")
+router.register("batches", batches.BatchViewSet, basename="api-batch")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="api-token"),

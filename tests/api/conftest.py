@@ -12,6 +12,7 @@ from tests.gallery.conftest import (  # noqa: F401  (fixtures shared with the pa
     catalog_style,
     done_work,
     make_work,
+    second_style,
 )
 from tests.imagegen import encoded, painting, photo
 
