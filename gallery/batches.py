@@ -46,7 +46,8 @@ def batch_create(
     total = count * len(styles)
     if total > settings.NST_BATCH_MAX:
         raise ServiceError(
-            f"A batch makes at most {settings.NST_BATCH_MAX} pictures; {count} photo"
+            f"A batch makes at most {settings.NST_BATCH_MAX} picture"
+            f"{'s' if settings.NST_BATCH_MAX != 1 else ''}; {count} photo"
             f"{'s' if count != 1 else ''} × {len(styles)} style{'s' if len(styles) != 1 else ''}"
             f" would make {total}.", field="styles")
     if len({p.pk for p in photos}) != len(photos):

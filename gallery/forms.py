@@ -28,7 +28,29 @@ class SignUpForm(UserCreationForm):
         fields = ("username", "email")
 
 
-class StylizationForm(forms.Form):
+class ControlsForm(forms.Form):
+    """The controls every picture takes (one picture, or every picture of a batch)."""
+
+    strength = forms.FloatField(
+        min_value=0.0, max_value=1.0, initial=1.0,
+        help_text="How far to go from your photo (0) to the full style (1).",
+        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05", "min": "0", "max": "1"}),
+    )
+    preserve_color = forms.BooleanField(
+        required=False, label="Keep my photo's colours",
+        help_text="Use the style's brushwork and light, but your photo's colours.",
+    )
+    max_side = forms.TypedChoiceField(
+        choices=SIZE_CHOICES, coerce=int, initial=DEFAULT_MAX_SIDE, label="Output size",
+        help_text="The longer side; smaller photos are never enlarged.",
+    )
+    brush_scale = forms.TypedChoiceField(
+        choices=BRUSH_CHOICES, coerce=int, initial=DEFAULT_BRUSH_SCALE, label="Brush scale",
+        help_text="Size the style picture is read at: higher gives finer strokes.",
+    )
+
+
+class StylizationForm(ControlsForm):
     photo_file = forms.FileField(
         label="Upload a photo", required=False,
         help_text="JPEG, PNG or WebP (GIF, TIFF, BMP work too). Location data and other metadata "
@@ -51,23 +73,6 @@ class StylizationForm(forms.Form):
     style_3 = forms.ModelChoiceField(queryset=Style.objects.none(), required=False,
                                      label="…and with", empty_label="No third style")
     weight_3 = forms.FloatField(min_value=0.0, max_value=1.0, initial=0.5, required=False)
-    strength = forms.FloatField(
-        min_value=0.0, max_value=1.0, initial=1.0,
-        help_text="How far to go from your photo (0) to the full style (1).",
-        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05", "min": "0", "max": "1"}),
-    )
-    preserve_color = forms.BooleanField(
-        required=False, label="Keep my photo's colours",
-        help_text="Use the style's brushwork and light, but your photo's colours.",
-    )
-    max_side = forms.TypedChoiceField(
-        choices=SIZE_CHOICES, coerce=int, initial=DEFAULT_MAX_SIDE, label="Output size",
-        help_text="The longer side; smaller photos are never enlarged.",
-    )
-    brush_scale = forms.TypedChoiceField(
-        choices=BRUSH_CHOICES, coerce=int, initial=DEFAULT_BRUSH_SCALE, label="Brush scale",
-        help_text="Size the style picture is read at: higher gives finer strokes.",
-    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,3 +104,51 @@ class StylizationForm(forms.Form):
             if style and (weight or 0) > 0:
                 pairs.append((style, weight))
         return pairs
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+class BatchForm(ControlsForm):
+    """Several photos × several styles, with the same controls."""
+
+    photo_files = MultipleFileField(
+        label="Upload photos", required=False,
+        help_text="Choose several files, or drop them anywhere on this page.")
+    photos = forms.ModelMultipleChoiceField(
+        queryset=Photo.objects.none(), required=False, label="…and/or use photos of yours",
+        widget=forms.CheckboxSelectMultiple)
+    styles = forms.ModelMultipleChoiceField(
+        queryset=Style.objects.none(), label="Styles", widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one style.",
+                        "invalid_choice": "That style is not available."})
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["photos"].queryset = Photo.objects.filter(owner=user)
+        self.fields["styles"].queryset = Style.objects.usable_by(user)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("photo_files") and not data.get("photos") and "photo_files" not in self.errors:
+            self.add_error("photo_files", "Upload photos or choose some of yours.")
+        return data
+
+    def picture_count(self) -> int:
+        d = self.cleaned_data
+        return (len(d.get("photo_files") or []) + len(d.get("photos") or [])) * len(d.get("styles") or [])

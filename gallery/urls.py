@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from gallery import views, views_styles
+from gallery import views, views_batches, views_styles
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -9,6 +9,11 @@ urlpatterns = [
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("create/", views.CreateStylizationView.as_view(), name="create"),
+    path("create/batch/", views_batches.BatchCreateView.as_view(), name="batch-create"),
+    path("batches/<uuid:pk>/", views_batches.BatchDetailView.as_view(), name="batch-detail"),
+    path("batches/<uuid:pk>/status", views_batches.BatchStatusView.as_view(), name="batch-status"),
+    path("batches/<uuid:pk>/zip", views_batches.BatchZipView.as_view(), name="batch-zip"),
+    path("batches/<uuid:pk>/retry", views_batches.BatchRetryView.as_view(), name="batch-retry"),
     path("me/", views.MyGalleryView.as_view(), name="my-gallery"),
     path("me/photos/", views.MyPhotosView.as_view(), name="my-photos"),
     path("explore/", views.ExploreView.as_view(), name="explore"),
