@@ -226,12 +226,16 @@ def charge(request, scope: str, count: int, *, refundable: bool = True) -> Usage
 
 
 def refund_request(request) -> None:
-    """Give back what this request spent on refundable budgets (its action was refused)."""
+    """Give back what this request spent on refundable budgets (its action was refused);
+    the RateLimit headers then show the budget as it is after the refund."""
     raw = getattr(request, "_request", request)
+    kept = []
     for spent, refundable in getattr(raw, "nst_spent", []):
-        if refundable and spent.allowed:
+        if refundable and spent.allowed and spent.spend_ids:
             refund(spent)
-    raw.nst_spent = []
+            spent = Usage(spent.budget, spent.used - len(spent.spend_ids), True, spent.reset_in)
+        kept.append((spent, False))
+    raw.nst_spent = kept
 
 
 class RefundMiddleware:

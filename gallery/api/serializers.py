@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from gallery.jobs.scheduler import queue_position
-from gallery.models import Batch, Photo, Style, Stylization
+from gallery.models import Batch, Exploration, Photo, Style, Stylization
 from stylize.engine import BRUSH_SCALE_RANGE, MAX_SIDE_LIMIT, MAX_STYLES, MIN_MAX_SIDE
 
 
@@ -256,3 +256,42 @@ class BatchSerializer(serializers.ModelSerializer):
 
     def get_zip_url(self, obj) -> str:
         return _absolute(self, "api-batch-zip", obj)
+
+
+class ExplorationCreateSerializer(serializers.Serializer):
+    photo = serializers.UUIDField(help_text="One of your photos.")
+
+
+class ExplorationPreviewSerializer(serializers.Serializer):
+    style = serializers.UUIDField(source="style_id")
+    name = serializers.CharField(source="style.name")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    image_url = serializers.SerializerMethodField()
+
+    def get_image_url(self, obj) -> str:
+        url = reverse("api-exploration-preview", args=[obj.exploration_id, obj.style_id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ExplorationSerializer(serializers.ModelSerializer):
+    photo = serializers.UUIDField(source="photo_id", read_only=True)
+    styles = serializers.SerializerMethodField(help_text="How many styles it covers.")
+    previews = ExplorationPreviewSerializer(many=True, read_only=True,
+                                            help_text="Filled in as they are rendered.")
+    queue_position = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Exploration
+        fields = ["id", "status", "error", "queue_position", "progress", "photo", "styles",
+                  "created", "finished", "previews"]
+        read_only_fields = fields
+
+    def get_styles(self, obj) -> int:
+        from gallery.explore import exploration_styles
+
+        return exploration_styles(obj).count()
+
+    def get_queue_position(self, obj) -> int | None:
+        return queue_position(obj)

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from gallery.api import batches, stylizations, views
+from gallery.api import batches, explorations, stylizations, views
 
 router = SimpleRouter()
 router.register("styles", views.StyleViewSet, basename="api-style")
@@ -12,6 +12,7 @@ router.register("photos", views.PhotoViewSet, basename="api-photo")
 router.register("stylizations", stylizations.StylizationViewSet, basename="api-stylization")
 router.register("gallery", views.GalleryViewSet, basename="api-gallery")
 router.register("batches", batches.BatchViewSet, basename="api-batch")
+router.register("explorations", explorations.ExplorationViewSet, basename="api-exploration")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="api-token"),
