@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
-from gallery import jobs
+from gallery import jobs, webhooks
 from gallery.downloads import DOWNLOAD_FORMATS, download_name
 from gallery.errors import ServiceError
 from gallery.models import Batch, Photo, Style, Stylization
@@ -35,6 +35,7 @@ def batch_create(
     preserve_color: bool = False,
     max_side: int = 1024,
     brush_scale: int = 256,
+    callback_url: str = "",
 ) -> Batch:
     """Every photo (chosen or uploaded) in every style. Everything is checked first; the
     uploads are decoded and stored before the transaction and removed if anything fails."""
@@ -56,6 +57,8 @@ def batch_create(
         raise ServiceError("That photo was not found.", code="not_found", field="photos")
     check_picture_options(owner, [(s, 1.0) for s in styles], strength=strength,
                           max_side=max_side, brush_scale=brush_scale)
+    if callback_url:
+        webhooks.check_callback_url(callback_url)
     new: list[Photo] = []
     try:
         for upload in uploads:
@@ -70,7 +73,7 @@ def batch_create(
         with transaction.atomic():
             for photo in new:
                 photo.save()
-            batch = Batch.objects.create(owner=owner, total=total)
+            batch = Batch.objects.create(owner=owner, total=total, callback_url=callback_url)
             for photo in every:
                 for style in styles:
                     new_picture(owner=owner, photo=photo, styles=[(style, 1.0)], batch=batch,

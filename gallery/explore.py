@@ -21,12 +21,17 @@ log = logging.getLogger(__name__)
 PREVIEW_SIDE = 320
 
 
-def exploration_create(*, owner, photo: Photo) -> Exploration:
+def exploration_create(*, owner, photo: Photo, callback_url: str = "") -> Exploration:
     if photo.owner_id != owner.pk:
         raise ServiceError("That photo was not found.", code="not_found", field="photo")
+    if callback_url:
+        from gallery import webhooks
+
+        webhooks.check_callback_url(callback_url)
     jobs.require_broker()
     with transaction.atomic():
-        exploration = Exploration.objects.create(owner=owner, photo=photo)
+        exploration = Exploration.objects.create(owner=owner, photo=photo,
+                                                 callback_url=callback_url)
         jobs.enqueue_on_commit(f"explore-{exploration.pk}")
     return exploration
 
@@ -47,6 +52,11 @@ class ExplorationJob(JobKind):
 
     def load(self, pk):
         return Exploration.objects.select_related("photo", "owner").get(pk=pk)
+
+    def finished(self, pk, status: str) -> None:
+        from gallery import webhooks
+
+        webhooks.exploration_finished(pk)
 
     def run(self, row: Exploration, ctx: JobContext) -> Result:
         engine = configured_engine()

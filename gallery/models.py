@@ -186,6 +186,8 @@ class Batch(models.Model):
                               related_name="batches")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     total = models.PositiveIntegerField(default=0)
+    callback_url = models.URLField(max_length=500, blank=True,
+                                   help_text="Told (a signed POST) when every picture has finished.")
 
     class Meta:
         ordering = ["-created"]
@@ -230,6 +232,8 @@ class Stylization(Job):
     is_public = models.BooleanField(default=False, db_index=True)
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="pictures")
+    callback_url = models.URLField(max_length=500, blank=True,
+                                   help_text="Told (a signed POST) when it is done or failed.")
 
     objects = StylizationQuerySet.as_manager()
 
@@ -301,6 +305,8 @@ class Exploration(Job):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="explorations")
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="explorations")
+    callback_url = models.URLField(max_length=500, blank=True,
+                                   help_text="Told (a signed POST) when it is done or failed.")
 
     class Meta(Job.Meta):
         pass
@@ -341,3 +347,36 @@ class Spend(models.Model):
 
     def __str__(self):
         return f"{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Account(models.Model):
+    """Per-user settings that are not Django's: the secret webhooks are signed with."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="account")
+    webhook_secret = models.CharField(max_length=80, blank=True)
+    webhook_secret_rotated = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"account of {self.user}"
+
+
+class Delivery(Job):
+    """One webhook: a signed POST to a callback URL, delivered by the job system and retried
+    with backoff (``attempts`` counts the tries)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="deliveries")
+    url = models.URLField(max_length=500)
+    event = models.CharField(max_length=40)  # "stylization.done", "batch.failed", …
+    subject = models.CharField(max_length=80, help_text="What it is about: kind:id.")
+    payload = models.JSONField(default=dict)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                   help_text="The receiver's last HTTP status.")
+
+    class Meta(Job.Meta):
+        verbose_name_plural = "deliveries"
+
+    def __str__(self):
+        return f"{self.event} → {self.url}"

@@ -31,6 +31,11 @@ class RenderJob(JobKind):
     def load(self, pk):
         return Stylization.objects.select_related("photo").prefetch_related("parts__style").get(pk=pk)
 
+    def finished(self, pk, status: str) -> None:
+        from gallery import webhooks
+
+        webhooks.stylization_finished(pk)
+
     def run(self, row: Stylization, ctx: JobContext) -> Result:
         engine = configured_engine()
         with row.photo.image.open("rb") as fh:

@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from gallery import jobs
+from gallery import jobs, webhooks
 from gallery.errors import INTERNAL_ERROR, ServiceError  # noqa: F401  (views use services.*)
 from gallery.models import Photo, Style, Stylization, StylizationStyle
 from gallery.render import LARGE_SIDE, THUMB_SIDE, output_side
@@ -83,6 +83,7 @@ def stylization_create(
     preserve_color: bool = False,
     max_side: int = 1024,
     brush_scale: int = 256,
+    callback_url: str = "",
 ) -> Stylization:
     """Create a queued stylization of ``photo`` (or of a new ``upload``) and enqueue it.
 
@@ -98,6 +99,8 @@ def stylization_create(
         raise ServiceError("That photo was not found.", code="not_found", field="photo")
     check_picture_options(owner, styles, strength=strength, max_side=max_side,
                           brush_scale=brush_scale)
+    if callback_url:
+        webhooks.check_callback_url(callback_url)
     new_files = ()
     if upload is not None:
         photo = photo_with_files(owner=owner, upload=upload, original_name=original_name)
@@ -114,7 +117,8 @@ def stylization_create(
                 photo.save()
             stylization = new_picture(owner=owner, photo=photo, styles=styles,
                                       strength=strength, preserve_color=preserve_color,
-                                      max_side=max_side, brush_scale=brush_scale)
+                                      max_side=max_side, brush_scale=brush_scale,
+                                      callback_url=callback_url)
     except BaseException:
         for field in new_files:
             field.storage.delete(field.name)
@@ -137,12 +141,13 @@ def check_picture_options(owner, styles: Sequence[tuple[Style, float]], *, stren
 
 def new_picture(*, owner, photo: Photo, styles: Sequence[tuple[Style, float]], batch=None,
                 strength: float, preserve_color: bool, max_side: int,
-                brush_scale: int) -> Stylization:
+                brush_scale: int, callback_url: str = "") -> Stylization:
     """The rows of one queued picture (inside the caller's transaction), enqueued on commit."""
     side = output_side(photo_width=photo.width, photo_height=photo.height, max_side=max_side)
     stylization = Stylization.objects.create(
         owner=owner, photo=photo, strength=strength, preserve_color=preserve_color,
         max_side=max_side, brush_scale=brush_scale, large=side > LARGE_SIDE, batch=batch,
+        callback_url=callback_url,
     )
     StylizationStyle.objects.bulk_create(
         StylizationStyle(stylization=stylization, style=s, style_name=s.name, weight=w)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from gallery import views, views_batches, views_styles
+from gallery import views, views_account, views_batches, views_styles
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("create/", views.CreateStylizationView.as_view(), name="create"),
+    path("account/webhooks/", views_account.WebhooksView.as_view(), name="webhooks"),
     path("create/batch/", views_batches.BatchCreateView.as_view(), name="batch-create"),
     path("batches/<uuid:pk>/", views_batches.BatchDetailView.as_view(), name="batch-detail"),
     path("batches/<uuid:pk>/status", views_batches.BatchStatusView.as_view(), name="batch-status"),

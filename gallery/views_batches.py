@@ -125,3 +125,4 @@ class BatchRetryView(OwnedBatchMixin, View):
                 limits.refund_request(request)
                 messages.error(request, str(exc))
         return redirect(batch)
+

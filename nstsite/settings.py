@@ -274,6 +274,13 @@ NST_MAX_RENDER_ATTEMPTS = 3
 NST_SIGNUPS_PER_HOUR = env_int("NST_SIGNUPS_PER_HOUR", 5, minimum=1)
 # The most pictures one batch (photos × styles) may make.
 NST_BATCH_MAX = env_int("NST_BATCH_MAX", 48, minimum=1)
+# Webhooks (gallery/webhooks.py): tries per event, the first retry's delay (doubling), and
+# whether callback URLs may point at private / loopback addresses (off: only the internet).
+NST_WEBHOOK_ATTEMPTS = env_int("NST_WEBHOOK_ATTEMPTS", 5, minimum=1)
+NST_WEBHOOK_BACKOFF = env_int("NST_WEBHOOK_BACKOFF", 30, minimum=0)
+NST_WEBHOOKS_ALLOW_PRIVATE = env_bool("NST_WEBHOOKS_ALLOW_PRIVATE", False)
+# The site's public address ("https://nst.example.com"), for absolute links in webhooks.
+NST_PUBLIC_URL = env_str("NST_PUBLIC_URL", "") or ""
 
 # Fair queue: jobs in flight per user across all workers, and how many of them may be
 # large (output over 2048 px); beyond that a user's jobs wait while others' go first.

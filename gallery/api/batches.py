@@ -76,7 +76,8 @@ class BatchViewSet(UploadLimitMixin, mixins.ListModelMixin, mixins.RetrieveModel
             batch = batches.batch_create(
                 owner=request.user, photos=photos, uploads=uploads, styles=styles,
                 strength=d["strength"], preserve_color=d["preserve_color"],
-                max_side=d["max_side"], brush_scale=d["brush_scale"])
+                max_side=d["max_side"], brush_scale=d["brush_scale"],
+                callback_url=d.get("callback_url") or "")
         return Response(self.get_serializer(self.get_queryset().get(pk=batch.pk)).data,
                         status=status.HTTP_202_ACCEPTED)
 

@@ -59,7 +59,9 @@ class ExplorationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         pending = photo.explorations.filter(status__in=["queued", "running"]).first()
         if pending:
             refund_request(request)  # nothing new is rendered
-        exploration = pending or explore.exploration_create(owner=request.user, photo=photo)
+        exploration = pending or explore.exploration_create(
+            owner=request.user, photo=photo,
+            callback_url=form.validated_data.get("callback_url") or "")
         return Response(self.get_serializer(self.get_queryset().get(pk=exploration.pk)).data,
                         status=status.HTTP_202_ACCEPTED)
 

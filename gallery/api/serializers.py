@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from gallery.jobs.scheduler import queue_position
-from gallery.models import Batch, Exploration, Photo, Style, Stylization
+from gallery.models import Batch, Delivery, Exploration, Photo, Style, Stylization
 from stylize.engine import BRUSH_SCALE_RANGE, MAX_SIDE_LIMIT, MAX_STYLES, MIN_MAX_SIDE
 
 
@@ -71,8 +71,14 @@ class StylizationPartSerializer(serializers.Serializer):
     weight = serializers.FloatField()
 
 
+CALLBACK_HELP = ("Optional: a public https:// URL told when it has finished (a POST signed with "
+                 "your webhook secret; see docs/api.md).")
+
+
 class _OptionsSerializer(serializers.Serializer):
     photo = serializers.UUIDField(required=False, help_text="One of your photos.")
+    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500,
+                                        help_text=CALLBACK_HELP)
     strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
     preserve_color = serializers.BooleanField(default=False)
     max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024)
@@ -183,6 +189,8 @@ class MeSerializer(serializers.Serializer):
 
 
 class _BatchOptionsSerializer(serializers.Serializer):
+    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500,
+                                        help_text=CALLBACK_HELP)
     strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
     preserve_color = serializers.BooleanField(default=False)
     max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024)
@@ -260,6 +268,8 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class ExplorationCreateSerializer(serializers.Serializer):
     photo = serializers.UUIDField(help_text="One of your photos.")
+    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500,
+                                        help_text=CALLBACK_HELP)
 
 
 class ExplorationPreviewSerializer(serializers.Serializer):
@@ -295,3 +305,19 @@ class ExplorationSerializer(serializers.ModelSerializer):
 
     def get_queue_position(self, obj) -> int | None:
         return queue_position(obj)
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = ["id", "event", "subject", "url", "status", "attempts", "last_status", "error",
+                  "created", "finished", "queued_at", "payload"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "status": {"help_text": "queued (waiting for its next attempt: queued_at), running, "
+                                    "done (the receiver answered 2xx) or failed (gave up)."},
+            "error": {"help_text": "Why the last attempt failed."}}
+
+
+class WebhookSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Shown this once: keep it where your receiver runs.")

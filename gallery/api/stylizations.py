@@ -91,7 +91,7 @@ class StylizationViewSet(_FileNegotiationMixin, UploadLimitMixin, mixins.ListMod
                 owner=request.user, photo=self._photo(d.get("photo")), upload=upload,
                 original_name=upload.name if upload else "", styles=self._styles(d["styles"]),
                 strength=d["strength"], preserve_color=d["preserve_color"], max_side=d["max_side"],
-                brush_scale=d["brush_scale"])
+                brush_scale=d["brush_scale"], callback_url=d.get("callback_url") or "")
         return Response(self.get_serializer(self._fresh(work)).data, status=status.HTTP_202_ACCEPTED)
 
     def _photo(self, photo_id):

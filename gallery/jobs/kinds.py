@@ -35,6 +35,15 @@ class Result:
     fields: dict = field(default_factory=dict)
 
 
+class RetryLater(Exception):
+    """Raised by a job (through ``JobContext.retry_later``): not done, not failed — queued
+    again to run no sooner than ``seconds`` from now (a webhook whose receiver was down)."""
+
+    def __init__(self, seconds: float, reason: str):
+        super().__init__(reason)
+        self.seconds, self.reason = seconds, reason
+
+
 class JobContext:
     """Handed to ``JobKind.run``. ``committing()`` guards durable writes: a worker that is
     told to stop waits for a commit under way and never exits in the middle of one."""
@@ -52,6 +61,9 @@ class JobContext:
 
     def progress(self, text: str) -> None:
         self.kind.model.objects.filter(pk=self.pk, worker=self.worker).update(progress=text[:80])
+
+    def retry_later(self, seconds: float, reason: str):
+        raise RetryLater(seconds, reason)
 
     def write(self, folder: str, data: bytes, ext: str) -> str:
         from gallery.storage import write_atomically
@@ -77,3 +89,6 @@ class JobKind:
 
     def run(self, row, ctx: JobContext) -> Result:
         raise NotImplementedError
+
+    def finished(self, pk, status: str) -> None:
+        """Called once the job is done or has failed for good (webhooks hook in here)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -21,7 +22,7 @@ from gallery.errors import (
     ServiceError,
     is_out_of_storage,
 )
-from gallery.jobs.kinds import JobContext, JobKind, kinds
+from gallery.jobs.kinds import JobContext, JobKind, RetryLater, kinds
 from gallery.models import JobStatus
 from stylize import images
 from stylize.engine import EngineError, ModelError
@@ -100,6 +101,13 @@ def execute(kind: JobKind, ctx: JobContext) -> str:
             if not finished:  # handed back, reaped or deleted meanwhile: not ours any more
                 ctx.discard(written)
                 return ""
+    except RetryLater as later:
+        ctx.discard(written)
+        _held(kind, ctx).update(
+            status=JobStatus.QUEUED, worker="", error=later.reason[:500],
+            queued_at=timezone.now() + timedelta(seconds=later.seconds),
+            progress=f"next attempt in {later.seconds:.0f} s")
+        return JobStatus.QUEUED
     except Exception as exc:
         committed = _committed(kind, ctx) if written else False
         if committed:  # the COMMIT happened but its answer was lost: the files are in use
@@ -109,7 +117,17 @@ def execute(kind: JobKind, ctx: JobContext) -> str:
         fail(kind, ctx.pk, ctx.worker, user_message(exc, kind, ctx.pk),
              render_ms=int((time.perf_counter() - started) * 1000))
         return JobStatus.FAILED
+    _finished(kind, ctx.pk, JobStatus.DONE)
     return JobStatus.DONE
+
+
+def _finished(kind: JobKind, pk, status: str) -> None:
+    """The kind's hook for a job that ended (done, or failed for good); never breaks the
+    life cycle: a hook's error is logged."""
+    try:
+        kind.finished(pk, status)
+    except Exception:
+        log.exception("%s %s: the finished hook failed", kind.name, pk)
 
 
 def _committed(kind: JobKind, ctx: JobContext) -> bool | None:
@@ -140,12 +158,15 @@ def user_message(exc: Exception, kind: JobKind, pk) -> str:
 
 def fail(kind: JobKind, pk, worker: str, message: str, **fields) -> bool:
     try:
-        return kind.model.objects.filter(pk=pk, status=JobStatus.RUNNING, worker=worker).update(
+        failed = kind.model.objects.filter(pk=pk, status=JobStatus.RUNNING, worker=worker).update(
             status=JobStatus.FAILED, error=message, finished=timezone.now(), progress="",
             **fields) == 1
     except Exception:  # the database is gone too: the reaper or the idle check will see the row
         log.exception("could not mark %s %s failed", kind.name, pk)
         return False
+    if failed:
+        _finished(kind, pk, JobStatus.FAILED)
+    return failed
 
 
 def hand_back(workers, *, count_attempt: bool = False, started_before=None) -> int:
@@ -187,4 +208,6 @@ def give_up_or_requeue(kind: JobKind, pk, *, worker: str, unless_alive: bool = F
         held = held.exclude(worker__in=fresh_heartbeats().values("name"))
     failed = held.filter(attempts__gte=settings.NST_MAX_RENDER_ATTEMPTS).update(
         status=JobStatus.FAILED, error=kind.gave_up, finished=timezone.now(), progress="")
+    if failed:
+        _finished(kind, pk, JobStatus.FAILED)
     return failed + held.update(status=JobStatus.QUEUED, worker="", progress="")

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
+from django.utils import timezone
 
 from gallery.jobs.kinds import JobKind, kinds
 from gallery.jobs.lifecycle import claim
@@ -45,8 +46,9 @@ def _runnable(kind: JobKind, running: Counter, running_large: Counter):
     """Queued jobs of this kind whose owner has room for them now (filtered in SQL)."""
     full = [o for o, n in running.items() if n >= settings.NST_USER_JOBS]
     large_full = [o for o, n in running_large.items() if n >= settings.NST_USER_LARGE_JOBS]
-    return (kind.model.objects.queued().exclude(owner_id__in=full)
-            .exclude(large=True, owner_id__in=large_full))
+    # queued_at in the future: a job that asked to be retried later (jobs.kinds.RetryLater).
+    return (kind.model.objects.queued().filter(queued_at__lte=timezone.now())
+            .exclude(owner_id__in=full).exclude(large=True, owner_id__in=large_full))
 
 
 def _last_starts(owners) -> dict:
