@@ -52,11 +52,11 @@ def test_site_api_and_workers_on_postgresql_redis_and_object_storage(tmp_path):
              "'nstsite.test_settings'; django.setup(); from django.conf import settings as s; "
              "from django.core.files.storage import default_storage as d; "
              "print(s.DATABASES['default']['ENGINE'], s.Q_CLUSTER.get('redis'), "
-             "type(d._wrapped if d._wrapped else d).__name__, d.bucket_name)"],
+             "d.bucket_name, type(d._wrapped).__name__)"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True,
         )
         assert probe.stdout.split() == ["django.db.backends.postgresql", REDIS_URL,
-                                        "S3Storage", "nst-scale-out"]
+                                        "nst-scale-out", "S3Storage"]
         keys = s3.keys("nst-scale-out")
         assert any("/results/" in k for k in keys) and any("/photos/" in k for k in keys)
     finally:
