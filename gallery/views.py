@@ -351,6 +351,8 @@ class StylizationRetryView(OwnerActionMixin, View):
         except services.ServiceError as exc:
             limits.refund_request(request)
             messages.error(request, str(exc))
+        if work.batch_id and request.POST.get("back") == "batch":  # a cell of the batch page
+            return redirect(work.batch)
         return redirect(work)
 
 

@@ -25,6 +25,9 @@
       } else if (p.status === "failed") {
         frame.replaceChildren(Object.assign(document.createElement("span"),
           {className: "text-danger small p-2 cell-error", textContent: p.error}));
+        const retry = document.getElementById("retry-template").content.firstElementChild.cloneNode(true);
+        retry.action = p.url + "retry";
+        cell.querySelector(".card-body").appendChild(retry);
       }
     });
   }

@@ -95,3 +95,41 @@ def test_nobody_else_sees_a_batch(client, alice, bob, catalog_style,
         assert Client().get(reverse(name, args=[batch.pk])).status_code == 302  # sign in first
     assert other.post(reverse("batch-retry", args=[batch.pk])).status_code == 404
     assert Stylization.objects.filter(batch=batch).count() == 1
+
+
+def test_a_failed_cell_has_its_own_retry_that_returns_to_the_batch(
+    client, alice, catalog_style, django_capture_on_commit_callbacks
+):
+    bad = services.photo_create(owner=alice, upload=upload(seed=2), original_name="bad.jpg")
+    original = bad.image.open("rb").read()
+    overwrite(bad.image, b"no longer an image")
+    c = client_for(client, alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(reverse("batch-create"), _form([catalog_style], photos=[bad]))
+    batch = Batch.objects.get()
+    work = batch.pictures.get()
+    page = c.get(batch.get_absolute_url()).content.decode()
+    assert f'action="/w/{work.pk}/retry"' in page and 'value="batch"' in page
+    overwrite(bad.image, original)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(reverse("stylization-retry", args=[work.pk]), {"back": "batch"})
+    assert r.status_code == 302 and r.url == batch.get_absolute_url()
+    assert batch.pictures.get().status == "done"
+
+
+def test_a_big_batch_does_not_starve_another_user(client, alice, bob, catalog_style,
+                                                  second_style, real_queue):
+    from gallery.jobs import scheduler
+
+    c = client_for(client, alice)
+    c.post(reverse("batch-create"), _form([catalog_style, second_style],
+                                          files=[upload(seed=n) for n in range(4)]))
+    assert Batch.objects.get().pictures.filter(status="queued").count() == 8
+    services.stylization_create(owner=bob, upload=upload(seed=9), styles=[(catalog_style, 1.0)])
+    owners = []
+    for n in range(3):
+        job = scheduler.claim_next(f"w{n}")
+        owners.append(Stylization.objects.get(pk=job.pk).owner.username if job else None)
+    # alice's first picture, then bob's (his turn), then alice's cap of 2 in flight is full
+    assert owners == ["alice", "bob", "alice"]
+    assert scheduler.claim_next("w9") is None
