@@ -46,7 +46,8 @@ def test_no_page_reports_a_csp_violation(new_page, catalog_style, tmp_path):
     # an inline style attribute (which the policy would block).
     page.locator(".compare-range").fill("20")
     assert page.eval_on_selector("#compare", "e => e.style.getPropertyValue('--pos')") == "20%"
-    for path in ("/create/", f"/w/{work.pk}/", "/me/", "/me/photos/", "/my-styles/",
+    for path in ("/create/", "/create/batch/", "/account/webhooks/", f"/w/{work.pk}/", "/me/",
+                 "/me/photos/", "/my-styles/",
                  "/accounts/password_change/"):
         _visit(page, path)
     page.goto(f"/w/{work.pk}/")
