@@ -62,6 +62,7 @@ lint: install-test
 bench: install-test
 	$(PY) bench/run.py
 	$(PY) bench/throughput.py
+	$(PY) bench/video.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -42,3 +42,39 @@ def encoded(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, **kw)
     return buf.getvalue()
+
+
+def clip(path, *, size=(160, 96), frames=24, fps=12, seed=0, audio=True, codec="libx264",
+         pan=2, container=None):
+    """A test-made clip: a slow pan across a made-up photo (``pan`` px per frame), with a
+    440 Hz tone as AAC audio; written with PyAV."""
+    import av
+
+    w, h = size
+    scene = photo(w + pan * frames + 8, h, seed=seed)
+    with av.open(str(path), mode="w", format=container) as out:
+        video = out.add_stream(codec, rate=fps)
+        video.width, video.height = w, h
+        video.pix_fmt = "yuv420p" if codec != "gif" else "rgb8"
+        sound = out.add_stream("aac", rate=44100) if audio else None
+        if sound is not None:
+            sound.layout = "mono"
+        for n in range(frames):
+            picture = scene.crop((n * pan, 0, n * pan + w, h))
+            for packet in video.encode(av.VideoFrame.from_image(picture)):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        if sound is not None:
+            seconds = frames / fps
+            samples = np.sin(2 * np.pi * 440 * np.arange(int(44100 * seconds)) / 44100)
+            pcm = (samples * 0.3).astype(np.float32).reshape(1, -1)
+            for start in range(0, pcm.shape[1], 1024):
+                chunk = av.AudioFrame.from_ndarray(pcm[:, start:start + 1024], format="fltp",
+                                                   layout="mono")
+                chunk.sample_rate = 44100
+                for packet in sound.encode(chunk):
+                    out.mux(packet)
+            for packet in sound.encode():
+                out.mux(packet)
+    return path

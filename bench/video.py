@@ -1,0 +1,70 @@
+"""`make bench` (part 3): clips. Frames per second at 480p and 720p through stylize/video.py
+(decode → stylize → deflicker → H.264 encode, audio copied), and the peak memory of a fresh
+process rendering a 2-s and a 15-s 720p clip: it must not grow with the clip's length.
+Prints Markdown; writes bench/video.json."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def child(path: str, out: str) -> dict:
+    from stylize import video
+    from stylize.engine import get_engine
+    from tests.imagegen import painting
+
+    engine = get_engine("embedded")
+    vector = engine.style_vector(painting(seed=1))
+    engine.stylize(painting(seed=2).resize((64, 48)), [(vector, 1.0)])  # load, compile
+    started = time.perf_counter()
+    stats = video.render(path, out, lambda im: engine.stylize(im, [(vector, 1.0)],
+                                                               max_side=max(im.size)),
+                         max_side=1280)
+    took = time.perf_counter() - started
+    return {"frames": stats.frames, "seconds": took, "fps": stats.frames / took,
+            "size": f"{stats.width}×{stats.height}", "flicker": stats.flicker,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "runtime": engine.model_id}
+
+
+def run(path: Path, tmp: Path) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", str(path), str(tmp / "out.mp4")],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(child(sys.argv[2], sys.argv[3])))
+        return
+    from tests.imagegen import clip
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for label, size, seconds, fps in (("480p", (854, 480), 2, 24), ("720p", (1280, 720), 2, 24),
+                                          ("720p", (1280, 720), 15, 4)):
+            path = clip(tmp / f"{label}-{seconds}.mp4", size=size, frames=seconds * fps, fps=fps,
+                        pan=2)
+            rows.append({"clip": f"{label}, {seconds} s at {fps} fps", **run(path, tmp)})
+    lines = ["| clip | frames | render | frames/s | peak RSS | flicker (reduced) |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['clip']} ({r['size']}) | {r['frames']} | {r['seconds']:.1f} s "
+                     f"| {r['fps']:.2f} | {r['peak_rss_mb']:.0f} MB | {r['flicker']:.2f} |")
+    lines.append(f"\nRuntime: {rows[0]['runtime']}")
+    print("\n".join(lines))
+    (ROOT / "bench" / "video.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

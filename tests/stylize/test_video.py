@@ -1,0 +1,161 @@
+"""Short clips (stylize/video.py): probing refuses what we will not render before decoding
+it, a clip renders to H.264 MP4 with its audio, frame rate and length, through the CLI too,
+and flicker reduction lowers the measured flicker while every frame keeps the fidelity
+contract against its own single-picture render."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+from PIL import Image
+
+from stylize import fidelity, video
+from stylize.engine import get_engine
+from tests.imagegen import clip, painting
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return get_engine("embedded")
+
+
+@pytest.fixture(scope="module")
+def pan(tmp_path_factory):
+    return clip(tmp_path_factory.mktemp("clips") / "pan.mp4", size=(320, 192), frames=24,
+                fps=12, audio=True)
+
+
+def test_probe_reads_the_header_and_first_frame(pan):
+    info = video.probe(pan, max_seconds=15, max_bytes=10**8)
+    assert (info.width, info.height, info.fps, info.frames) == (320, 192, 12, 24)
+    assert abs(info.seconds - 2.0) < 0.1
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
+
+
+def test_an_animated_gif_is_a_clip_too(tmp_path):
+    info = video.probe(clip(tmp_path / "a.gif", codec="gif", audio=False, frames=6),
+                       max_seconds=15)
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (160, 96, "gif", None)
+
+
+def _audio_only(path):
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=44100)
+        stream.layout = "mono"
+        import numpy as np
+
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
+                                           layout="mono")
+        frame.sample_rate = 44100
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            out.mux(packet)
+    return path
+
+
+def _giant_gif(path):
+    """A GIF whose header claims a 60000 × 60000 screen (the frame itself is tiny)."""
+    data = bytearray(clip(path, codec="gif", audio=False, frames=2).read_bytes())
+    data[6:10] = (60000).to_bytes(2, "little") * 2
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _truncated(path, source):
+    data = Path(source).read_bytes()
+    path.write_bytes(data[:40] + b"\0" * 2000 + data[2040:4000])
+    return path
+
+
+@pytest.mark.parametrize("make, message, code", [
+    (lambda p, s: p.with_suffix(".txt").write_text("just some text") and p.with_suffix(".txt"),
+     "not a video we can read", "unsupported"),
+    (lambda p, s: _audio_only(p.with_suffix(".m4a")), "has no video in it", "unsupported"),
+    (lambda p, s: clip(p, frames=20, fps=1, audio=False), "is 20.0 s long; clips up to 15 s",
+     "too_large"),
+    (lambda p, s: _giant_gif(p.with_suffix(".gif")), "frame size could not be read", None),
+    (lambda p, s: _truncated(p, s), "", None),
+])
+def test_clips_we_will_not_render_are_refused_before_decoding(tmp_path, pan, make, message,
+                                                               code):
+    path = make(tmp_path / "bad.mp4", pan)
+    with pytest.raises(video.VideoError) as refused:
+        video.probe(path, max_seconds=15)
+    assert message in str(refused.value)
+    if code:
+        assert refused.value.code == code
+
+
+def test_a_clip_over_the_byte_limit_is_refused_unread(pan):
+    with pytest.raises(video.VideoError, match="too large"):
+        video.probe(pan, max_seconds=15, max_bytes=1000)
+
+
+def test_a_clip_renders_to_h264_with_its_audio_rate_and_length(tmp_path, pan, engine):
+    vector = engine.style_vector(painting(seed=1))
+    out = tmp_path / "styled.mp4"
+    seen = []
+    stats = video.render(pan, str(out), lambda im: engine.stylize(
+        im, [(vector, 1.0)], max_side=max(im.size)), max_side=1280,
+        progress=lambda n, total: seen.append((n, total)), total=24)
+    assert (stats.frames, stats.width, stats.height, stats.audio) == (24, 320, 192, "copied")
+    assert seen[-1] == (24, 24) and len(seen) == 24
+    with av.open(str(out)) as done:
+        v = done.streams.video[0]
+        assert (v.codec_context.name, v.codec_context.pix_fmt) == ("h264", "yuv420p")
+        assert (v.codec_context.width, v.codec_context.height, v.average_rate) == (320, 192, 12)
+        assert [a.codec_context.name for a in done.streams.audio] == ["aac"]
+        assert abs(done.duration / 1e6 - 2.0) < 0.1
+        frames = list(done.decode(video=0))
+    assert len(frames) == 24
+    first, source = frames[0].to_image(), next(video.frames_of(pan))
+    assert _mean_abs(first, source) > 15  # stylized, not the clip passed through
+    data = out.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")  # faststart: playable while downloading
+
+
+def test_a_clip_is_scaled_to_the_longest_side_with_even_sides(tmp_path, pan):
+    stats = video.render(pan, str(tmp_path / "small.mp4"), lambda im: im, max_side=201)
+    assert (stats.width, stats.height) == (200, 120)
+
+
+def test_flicker_is_lower_with_the_reduction_and_frames_keep_the_contract(pan, engine):
+    vectors = [engine.style_vector(painting(seed=s)) for s in (1, 2, 3, 4)]
+    frames = list(video.frames_of(pan))
+    single = [engine.stylize(im, [(vectors[0], 1.0)], max_side=320) for im in frames]
+    steady = video.Deflicker()
+    steadied = [steady(out, im) for out, im in zip(single, frames, strict=True)]
+    off, on = video.flicker(frames, single), video.flicker(frames, steadied)
+    print(f"\nflicker (output change / input change): {off:.2f} per frame, {on:.2f} reduced")
+    assert on < off * 0.95
+    for k in (6, 12, 23):  # each frame stays within the contract against its own render
+        scale = fidelity.style_scale(engine, [engine.stylize(frames[k], [(v, 1.0)], max_side=320)
+                                              for v in vectors])
+        assert fidelity.compare(engine, steadied[k], single[k], scale).ok
+
+
+def test_the_cli_renders_a_clip(tmp_path, pan):
+    style = tmp_path / "style.png"
+    painting(seed=2).save(style)
+    out = tmp_path / "out.mp4"
+    done = subprocess.run([sys.executable, "manage.py", "stylize", str(pan), str(style), "-o",
+                           str(out), "--max-side", "256"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "256x154 24 frames at 12 fps, audio copied" in done.stdout
+    with av.open(str(out)) as made:
+        assert made.streams.video[0].codec_context.width == 256
+    bad = subprocess.run([sys.executable, "manage.py", "stylize", str(style), str(style), "-o",
+                          str(tmp_path / "x.mp4")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "a still picture, not a clip" in bad.stderr
+
+
+def _mean_abs(a: Image.Image, b: Image.Image) -> float:
+    import numpy as np
+
+    return float(np.abs(np.asarray(a.convert("RGB"), np.int16)
+                        - np.asarray(b.convert("RGB").resize(a.size), np.int16)).mean())
