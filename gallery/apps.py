@@ -8,7 +8,7 @@ class GalleryConfig(AppConfig):
     def ready(self):
         from django_q.signals import post_spawn
 
-        from gallery import explore, render, signals, webhooks  # noqa: F401  (job kinds; file-cleanup receivers)
+        from gallery import explore, render, signals, videos, webhooks  # noqa: F401  (job kinds; file-cleanup receivers)
         from gallery.jobs.worker import start_heartbeat
 
         post_spawn.connect(start_heartbeat, dispatch_uid="nst-heartbeat")

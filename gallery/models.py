@@ -25,6 +25,10 @@ def _result_path(instance, filename):
     return f"results/{uuid.uuid4().hex}{_ext(filename)}"
 
 
+def _video_path(instance, filename):
+    return f"videos/{uuid.uuid4().hex}{_ext(filename)}"
+
+
 def _ext(filename: str) -> str:
     dot = filename.rfind(".")
     return filename[dot:].lower() if dot >= 0 else ""
@@ -380,3 +384,47 @@ class Delivery(Job):
 
     def __str__(self):
         return f"{self.event} → {self.url}"
+
+
+class Video(Job):
+    """A short clip stylized frame by frame with one style (stylize/video.py): the uploaded
+    source, the H.264 MP4 result and an animated WebP preview."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="videos")
+    source = models.FileField(upload_to=_video_path)
+    original_name = models.CharField(max_length=255, blank=True)
+    style = models.ForeignKey(Style, null=True, on_delete=models.SET_NULL, related_name="+")
+    style_name = models.CharField(max_length=120)
+    strength = models.FloatField(default=1.0)
+    preserve_color = models.BooleanField(default=False)
+    max_side = models.PositiveIntegerField(default=720)
+    brush_scale = models.PositiveIntegerField(default=DEFAULT_BRUSH_SCALE)
+    deflicker = models.BooleanField(default=True)
+    seconds = models.FloatField(default=0)
+    fps = models.FloatField(default=0)
+    frames = models.PositiveIntegerField(default=0, help_text="As the clip's header says.")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    audio = models.CharField(max_length=20, blank=True, help_text="copied, re-encoded or none")
+    flicker = models.FloatField(null=True, blank=True)
+    output = models.FileField(upload_to=_result_path, blank=True)
+    preview = models.FileField(upload_to=_result_path, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self):
+        return f"clip {self.original_name or self.pk} in {self.style_name}"
+
+    def get_absolute_url(self):
+        return reverse("video-detail", args=[self.id])
+
+    @property
+    def stem(self) -> str:
+        from django.utils.text import slugify
+
+        base = self.original_name.rsplit(".", 1)[0] if self.original_name else "clip"
+        return slugify(base)[:60] or "clip"

@@ -196,7 +196,7 @@ def stylization_delete(*, stylization: Stylization) -> None:
 
 # -- housekeeping ----------------------------------------------------------------
 
-SWEPT_FOLDERS = ("photos", "results", "styles")
+SWEPT_FOLDERS = ("photos", "results", "styles", "videos")
 
 
 def files_sweep(*, older_than: timedelta = timedelta(hours=1)) -> int:
@@ -204,11 +204,12 @@ def files_sweep(*, older_than: timedelta = timedelta(hours=1)) -> int:
     about to commit them: a worker killed between writing its result and the row's UPDATE,
     a process that died mid-upload, a temporary ``.part`` file. Returns how many went."""
     from gallery.downloads import COPY_EXTENSIONS, copy_name
-    from gallery.models import ExplorationPreview
+    from gallery.models import ExplorationPreview, Video
 
     referenced = set()
     for model, fields in ((Photo, ("image", "thumbnail")), (Style, ("image", "thumbnail")),
-                          (Stylization, ("output", "thumbnail")), (ExplorationPreview, ("image",))):
+                          (Stylization, ("output", "thumbnail")), (ExplorationPreview, ("image",)),
+                          (Video, ("source", "output", "preview"))):
         for row in model.objects.values_list(*fields):
             referenced.update(name for name in row if name)
     for output in Stylization.objects.exclude(output="").values_list("output", flat=True):

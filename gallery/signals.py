@@ -38,6 +38,11 @@ def style_files(sender, instance, **kwargs):
     _delete_files_on_commit(instance.image, instance.thumbnail)
 
 
+@receiver(post_delete, sender="gallery.Video")
+def video_files(sender, instance, **kwargs):
+    _delete_files_on_commit(instance.source, instance.output, instance.preview)
+
+
 @receiver(post_delete, sender="gallery.ExplorationPreview")
 def preview_files(sender, instance, **kwargs):
     _delete_files_on_commit(instance.image)

@@ -240,6 +240,7 @@ REST_FRAMEWORK = {
         "uploads": f"{env_int('NST_API_UPLOADS_PER_HOUR', 120, minimum=1)}/hour",
         "renders": f"{env_int('NST_API_RENDERS_PER_HOUR', 60, minimum=1)}/hour",
         "auth": f"{env_int('NST_API_TOKEN_PER_MINUTE', 20, minimum=1)}/minute",
+        "videos": f"{env_int('NST_VIDEO_SECONDS_PER_HOUR', 120, minimum=1)}/hour",
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -274,6 +275,11 @@ NST_MAX_RENDER_ATTEMPTS = 3
 NST_SIGNUPS_PER_HOUR = env_int("NST_SIGNUPS_PER_HOUR", 5, minimum=1)
 # The most pictures one batch (photos × styles) may make.
 NST_BATCH_MAX = env_int("NST_BATCH_MAX", 48, minimum=1)
+# Clips (gallery/videos.py): the longest, largest and heaviest accepted; the long side they
+# are rendered at most; seconds of video per user per hour (the clips' budget).
+NST_VIDEO_MAX_SECONDS = env_int("NST_VIDEO_MAX_SECONDS", 15, minimum=1)
+NST_VIDEO_MAX_SIDE = env_int("NST_VIDEO_MAX_SIDE", 1280, minimum=64)
+NST_VIDEO_MAX_BYTES = env_int("NST_VIDEO_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 # Webhooks (gallery/webhooks.py): tries per event, the first retry's delay (doubling), and
 # whether callback URLs may point at private / loopback addresses (off: only the internet).
 NST_WEBHOOK_ATTEMPTS = env_int("NST_WEBHOOK_ATTEMPTS", 5, minimum=1)

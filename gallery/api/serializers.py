@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from gallery.jobs.scheduler import queue_position
-from gallery.models import Batch, Delivery, Exploration, Photo, Style, Stylization
+from gallery.models import Batch, Delivery, Exploration, Photo, Style, Stylization, Video
 from stylize.engine import BRUSH_SCALE_RANGE, MAX_SIDE_LIMIT, MAX_STYLES, MIN_MAX_SIDE
 
 
@@ -321,3 +321,40 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 class WebhookSecretSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="Shown this once: keep it where your receiver runs.")
+
+
+class VideoCreateSerializer(serializers.Serializer):
+    video = serializers.FileField(help_text="MP4, WebM or MOV (animated GIF / WebP too): up to "
+                                            "15 s and 100 MB.")
+    style = serializers.UUIDField(help_text="A style you may use.")
+    strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
+    preserve_color = serializers.BooleanField(default=False)
+    max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=1280, default=720)
+    brush_scale = serializers.IntegerField(min_value=BRUSH_SCALE_RANGE[0],
+                                           max_value=BRUSH_SCALE_RANGE[1], default=256)
+    deflicker = serializers.BooleanField(default=True,
+                                         help_text="Steady the colours from frame to frame.")
+
+
+class VideoSerializer(serializers.ModelSerializer):
+    style = serializers.UUIDField(source="style_id", read_only=True, allow_null=True)
+    queue_position = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Video
+        fields = ["id", "status", "error", "progress", "queue_position", "style", "style_name",
+                  "strength", "preserve_color", "max_side", "brush_scale", "deflicker",
+                  "seconds", "fps", "frames", "width", "height", "audio", "flicker", "created",
+                  "finished", "render_ms", "download_url", "preview_url"]
+        read_only_fields = fields
+
+    def get_queue_position(self, obj) -> int | None:
+        return queue_position(obj)
+
+    def get_download_url(self, obj) -> str | None:
+        return _absolute(self, "api-video-download", obj) if obj.output else None
+
+    def get_preview_url(self, obj) -> str | None:
+        return _absolute(self, "api-video-preview", obj) if obj.preview else None

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from gallery.api import batches, explorations, stylizations, views, webhooks
+from gallery.api import batches, explorations, stylizations, videos, views, webhooks
 
 router = SimpleRouter()
 router.register("styles", views.StyleViewSet, basename="api-style")
@@ -14,6 +14,7 @@ router.register("gallery", views.GalleryViewSet, basename="api-gallery")
 router.register("batches", batches.BatchViewSet, basename="api-batch")
 router.register("explorations", explorations.ExplorationViewSet, basename="api-exploration")
 router.register("webhooks/deliveries", webhooks.DeliveryViewSet, basename="api-delivery")
+router.register("videos", videos.VideoViewSet, basename="api-video")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="api-token"),
