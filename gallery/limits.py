@@ -16,6 +16,7 @@ the work the limit protects.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from gallery.errors import ServiceError
 from gallery.models import Spend
 
 LOGIN_ATTEMPTS = 10
@@ -223,6 +225,21 @@ def charge(request, scope: str, count: int, *, refundable: bool = True) -> Usage
     spent = spend(budget, f"user:{request.user.pk}", count)
     _remember(request, spent, refundable)
     return spent
+
+
+def charge_seconds(request):
+    """For clips: a callback that spends the ``videos`` budget in seconds of video once the
+    clip's length is known, and refuses (429) when it cannot."""
+
+    def spend_seconds(seconds: float) -> None:
+        need = max(1, math.ceil(seconds))
+        spent = charge(request, "videos", need)
+        if spent is not None and not spent.allowed:
+            raise ServiceError(
+                f"This clip is {need} s long and {spent.remaining} of your {spent.budget.limit} "
+                f"seconds of video are left {spent.budget.period}.", code="throttled")
+
+    return spend_seconds
 
 
 def refund_request(request) -> None:

@@ -8,6 +8,15 @@ checks run. The API answers the same in JSON (gallery/api/base.py) after authent
 from django.conf import settings
 from django.http import HttpResponse
 
+# Clips are larger than photos: their pages and endpoint take up to NST_VIDEO_MAX_BYTES.
+CLIP_PATHS = ("/create/clip/", "/api/v1/videos/")
+
+
+def body_limit(request) -> int:
+    if request.path in CLIP_PATHS:
+        return settings.NST_VIDEO_MAX_BYTES + 1024 * 1024
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
 
 def body_too_large(request) -> bool:
     """The declared body exceeds the upload limit (plus room for the form's other fields)."""
@@ -15,13 +24,13 @@ def body_too_large(request) -> bool:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return length > body_limit(request)
 
 
 def upload_size_limit(get_response):
     def middleware(request):
         if body_too_large(request) and not request.path.startswith("/api/"):
-            limit = settings.NST_MAX_UPLOAD_BYTES // (1024 * 1024)
+            limit = (body_limit(request) - 1024 * 1024) // (1024 * 1024)
             return HttpResponse(
                 f"The upload is too large: files up to {limit} MB are accepted.",
                 status=413, content_type="text/plain; charset=utf-8")

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from gallery import views, views_account, views_batches, views_styles
+from gallery import views, views_account, views_batches, views_styles, views_videos
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -10,6 +10,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("create/", views.CreateStylizationView.as_view(), name="create"),
     path("account/webhooks/", views_account.WebhooksView.as_view(), name="webhooks"),
+    path("create/clip/", views_videos.VideoCreateView.as_view(), name="video-create"),
+    path("clips/<uuid:pk>/", views_videos.VideoDetailView.as_view(), name="video-detail"),
+    path("clips/<uuid:pk>/status", views_videos.VideoStatusView.as_view(), name="video-status"),
+    path("clips/<uuid:pk>/video", views_videos.VideoFileView.as_view(), name="video-file"),
+    path("clips/<uuid:pk>/cancel", views_videos.VideoCancelView.as_view(), name="video-cancel"),
     path("create/batch/", views_batches.BatchCreateView.as_view(), name="batch-create"),
     path("batches/<uuid:pk>/", views_batches.BatchDetailView.as_view(), name="batch-detail"),
     path("batches/<uuid:pk>/status", views_batches.BatchStatusView.as_view(), name="batch-status"),

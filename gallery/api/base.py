@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from gallery.api.errors import TooLarge
-from gallery.middleware import body_too_large
+from gallery.middleware import body_limit, body_too_large
 
 
 class RawNegotiation(DefaultContentNegotiation):
@@ -29,5 +28,5 @@ class UploadLimitMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # auth first: strangers get 401, not 413
         if body_too_large(request):
-            limit = settings.NST_MAX_UPLOAD_BYTES // (1024 * 1024)
+            limit = (body_limit(request) - 1024 * 1024) // (1024 * 1024)
             raise TooLarge(f"The request is larger than the {limit} MB upload limit.")

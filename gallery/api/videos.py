@@ -3,8 +3,6 @@ download the MP4 and its animated WebP preview."""
 
 from __future__ import annotations
 
-import math
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status, viewsets
@@ -14,25 +12,10 @@ from rest_framework.response import Response
 
 from gallery import limits, videos
 from gallery.api import serializers as s
-from gallery.api.base import RawNegotiation
+from gallery.api.base import RawNegotiation, UploadLimitMixin
 from gallery.api.errors import ErrorSerializer, NotReady, api_fields
 from gallery.downloads import file_response
-from gallery.errors import ServiceError
 from gallery.models import Style, Video
-
-
-def charge_seconds(request):
-    """The clip budget, in seconds of video, spent once the clip's length is known."""
-
-    def charge(seconds: float) -> None:
-        need = max(1, math.ceil(seconds))
-        spent = limits.charge(request, "videos", need)
-        if spent is not None and not spent.allowed:
-            raise ServiceError(
-                f"This clip is {need} s long and {spent.remaining} of your {spent.budget.limit} "
-                f"seconds of video are left {spent.budget.period}.", code="throttled")
-
-    return charge
 
 
 @extend_schema_view(
@@ -43,7 +26,8 @@ def charge_seconds(request):
                          responses={202: s.VideoSerializer, 413: ErrorSerializer,
                                     415: ErrorSerializer, 429: ErrorSerializer}),
 )
-class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class VideoViewSet(UploadLimitMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                   viewsets.GenericViewSet):
     """Short clips (up to 15 s) stylized frame by frame with one style into an H.264 MP4 with
     the clip's sound; the budget is counted in seconds of video."""
 
@@ -73,7 +57,7 @@ class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 owner=request.user, upload=d["video"], style=style, strength=d["strength"],
                 preserve_color=d["preserve_color"], max_side=d["max_side"],
                 brush_scale=d["brush_scale"], deflicker=d["deflicker"],
-                charge=charge_seconds(request))
+                charge=limits.charge_seconds(request))
         return Response(self.get_serializer(self.get_queryset().get(pk=clip.pk)).data,
                         status=status.HTTP_202_ACCEPTED)
 

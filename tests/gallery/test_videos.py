@@ -129,3 +129,33 @@ def test_a_real_worker_renders_a_clip_with_progress(tmp_path, start_qcluster, al
     with clip_row.output.open("rb") as fh, av.open(fh) as made:
         assert sum(1 for _ in made.decode(video=0)) == 36
         assert made.streams.audio
+
+
+def test_the_clip_pages_are_the_owners_alone(tmp_path, client, alice, bob, catalog_style,
+                                              django_capture_on_commit_callbacks):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.gallery.conftest import client_for
+
+    c = client_for(client, alice)
+    with django_capture_on_commit_callbacks(execute=False):  # stays queued
+        r = c.post(reverse("video-create"), {
+            "video": _upload(tmp_path), "style": catalog_style.pk, "strength": "1",
+            "max_side": "360", "brush_scale": "256", "deflicker": "on"})
+    clip_row = Video.objects.get()
+    assert r.status_code == 302 and r.url == clip_row.get_absolute_url()
+    page = c.get(r.url).content.decode()
+    assert "walk" in page and "Cancel" in page
+    assert c.get(reverse("video-status", args=[clip_row.pk])).json()["queue_position"] == 0
+    other = client_for(Client(), bob)
+    for name in ("video-detail", "video-status", "video-file"):
+        assert other.get(reverse(name, args=[clip_row.pk])).status_code == 404
+    assert other.post(reverse("video-cancel", args=[clip_row.pk])).status_code == 404
+    c.post(reverse("video-cancel", args=[clip_row.pk]))
+    clip_row.refresh_from_db()
+    assert (clip_row.status, clip_row.error) == ("failed", "Cancelled.")
+    bad = c.post(reverse("video-create"), {"video": SimpleUploadedFile("x.mp4", b"nope"),
+                                           "style": catalog_style.pk, "strength": "1",
+                                           "max_side": "360", "brush_scale": "256"})
+    assert bad.status_code == 415 and "not a video we can read" in bad.content.decode()
