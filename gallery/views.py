@@ -18,7 +18,7 @@ from gallery.downloads import DOWNLOAD_FORMATS, download_response, file_response
 from gallery.forms import SignUpForm, StylizationForm
 from gallery.jobs.scheduler import queue_position
 from gallery.limits import RenderThrottle, UploadThrottle, over_limit
-from gallery.models import Photo, Style, Stylization
+from gallery.models import Photo, Style, Stylization, Video
 
 PAGE_SIZE = 24
 
@@ -413,6 +413,7 @@ class MyGalleryView(LoginRequiredMixin, ListView):
         ctx = super().get_context_data(**kwargs)
         photos = Photo.objects.filter(owner=self.request.user)
         ctx["photos"], ctx["photo_count"] = photos[:12], photos.count()
+        ctx["clips"] = Video.objects.filter(owner=self.request.user)[:8]
         ctx["statuses"] = Stylization.Status.choices
         ctx["current_status"] = self.request.GET.get("status", "")
         return ctx

@@ -63,6 +63,14 @@ def test_a_clip_through_the_api(tmp_path, api_for, alice, catalog_style,
         assert sum(1 for _ in made.decode(video=0)) == 12
     preview = Image.open(io.BytesIO(b"".join(api.get(got["preview_url"]).streaming_content)))
     assert preview.format == "WEBP" and preview.n_frames > 1 and max(preview.size) <= 320
+    from django.test import Client
+
+    from tests.gallery.conftest import client_for
+
+    web = client_for(Client(), alice)
+    gallery = web.get("/me/").content.decode()  # the card shows the animated preview
+    assert f"/clips/{got['id']}/video?which=preview" in gallery
+    assert web.get(f"/clips/{got['id']}/video?which=preview")["Content-Type"] == "image/webp"
     assert api_for(None).get(f"/api/v1/videos/{got['id']}/").status_code == 401
 
 
