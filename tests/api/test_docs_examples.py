@@ -6,9 +6,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import av
 import pytest
 
-from tests.imagegen import photo
+from tests.imagegen import clip, photo
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,6 +28,7 @@ def test_every_example_in_docs_api_md_runs(live_server, catalog_style, tmp_path)
         assert shutil.which(tool), f"{tool} is needed to run the documentation's examples"
     get_user_model().objects.create_user("ada", password="s3cret-Paint")
     photo(640, 480, seed=3).save(tmp_path / "photo.jpg", "JPEG", quality=90)
+    clip(tmp_path / "clip.mp4", frames=12, fps=12)
     (tmp_path / "styles").mkdir()
     shutil.copy(ROOT / "styles" / "blue-impasto.jpg", tmp_path / "styles")
     blocks = _examples()
@@ -43,3 +45,5 @@ def test_every_example_in_docs_api_md_runs(live_server, catalog_style, tmp_path)
     assert (tmp_path / "preview.jpg").read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     assert Batch.objects.count() == 2 and Stylization.objects.filter(status="done").count() >= 7
     assert '"remaining"' in done.stdout  # /api/v1/me/
+    with av.open(str(tmp_path / "styled.mp4")) as styled:  # the clip, stylized
+        assert styled.streams.video[0].codec_context.name == "h264"
