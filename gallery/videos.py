@@ -171,8 +171,10 @@ class VideoJob(JobKind):
                 counter["n"] += 1
                 return out
 
-            stats = video.render(source, target, stylize_and_keep, max_side=row.max_side,
-                                 deflicker=row.deflicker, progress=progress, total=row.frames)
+            try:
+                stats = self._render(source, target, stylize_and_keep, row, progress)
+            except video.VideoError as exc:  # a clip that lied about itself
+                raise ServiceError(str(exc)) from None
             with open(target, "rb") as fh:
                 data = fh.read()
         buf = io.BytesIO()
@@ -183,3 +185,10 @@ class VideoJob(JobKind):
                    "preview": ("results", buf.getvalue(), ".webp")},
             fields={"width": stats.width, "height": stats.height, "frames": stats.frames,
                     "audio": stats.audio, "flicker": stats.flicker})
+
+    @staticmethod
+    def _render(source, target, stylize, row: Video, progress):
+        return video.render(source, target, stylize, max_side=row.max_side,
+                            deflicker=row.deflicker, progress=progress, total=row.frames,
+                            max_frames=int(settings.NST_VIDEO_MAX_SECONDS * max(row.fps, 1)
+                                           * 1.1) + 10)

@@ -183,9 +183,10 @@ def frames_of(source) -> Iterator[Image.Image]:
 
 def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_side: int,
            deflicker: bool = True, progress: Callable[[int, int], None] | None = None,
-           total: int = 0) -> RenderStats:
+           total: int = 0, max_frames: int = 0) -> RenderStats:
     """Stylize every frame of ``source`` into an H.264 MP4 at ``dest`` (a path or a
-    writable file), the audio copied through. ``stylize`` gets and returns RGB pictures."""
+    writable file), the audio copied through. ``stylize`` gets and returns RGB pictures.
+    ``max_frames`` (0: no limit) stops a clip with more frames than its header promised."""
     import av
 
     steady = Deflicker() if deflicker else None
@@ -221,6 +222,9 @@ def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_s
                         out.mux(aout.encode(frame))
                 continue
             for frame in packet.decode():
+                if max_frames and count >= max_frames:
+                    raise VideoError("The clip has more frames than its header says; it was "
+                                     "not rendered.")
                 picture = frame.to_image()
                 if picture.size != (width, height):
                     picture = picture.resize((width, height), Image.Resampling.LANCZOS)

@@ -64,6 +64,23 @@ def _giant_gif(path):
     return path
 
 
+def _two_hours(path):
+    """Two frames two hours apart: a clip whose timeline claims 2 h."""
+    from tests.imagegen import photo
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for n, pts in enumerate((0, 12 * 7200)):
+            frame = av.VideoFrame.from_image(photo(64, 48, seed=n))
+            frame.pts = pts
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
 def _truncated(path, source):
     data = Path(source).read_bytes()
     path.write_bytes(data[:40] + b"\0" * 2000 + data[2040:4000])
@@ -77,6 +94,7 @@ def _truncated(path, source):
     (lambda p, s: clip(p, frames=20, fps=1, audio=False), "is 20.0 s long; clips up to 15 s",
      "too_large"),
     (lambda p, s: _giant_gif(p.with_suffix(".gif")), "frame size could not be read", None),
+    (lambda p, s: _two_hours(p), "is 2 h 0 min long; clips up to 15 s", "too_large"),
     (lambda p, s: _truncated(p, s), "", None),
 ])
 def test_clips_we_will_not_render_are_refused_before_decoding(tmp_path, pan, make, message,
@@ -159,3 +177,8 @@ def _mean_abs(a: Image.Image, b: Image.Image) -> float:
 
     return float(np.abs(np.asarray(a.convert("RGB"), np.int16)
                         - np.asarray(b.convert("RGB").resize(a.size), np.int16)).mean())
+
+
+def test_more_frames_than_promised_stop_the_render(tmp_path, pan):
+    with pytest.raises(video.VideoError, match="more frames than its header says"):
+        video.render(pan, str(tmp_path / "x.mp4"), lambda im: im, max_side=320, max_frames=10)
