@@ -18,6 +18,19 @@ DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 390, "height": 844}
 
 
+def wait_until(page, expression: str, timeout: float = 10_000) -> None:
+    """Poll a JavaScript expression from here until it is truthy. Playwright's own
+    wait_for_function polls inside the page with eval, which the site's Content-Security-
+    Policy (rightly) forbids; an evaluate from outside the page is not subject to it."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def catalog_style(transactional_db):
     from gallery.styles import style_create

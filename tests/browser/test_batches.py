@@ -7,7 +7,9 @@ import zipfile
 
 import pytest
 
+from tests.browser.conftest import wait_until
 from tests.browser.test_flow import sign_up
+from tests.gallery.qcluster import real_queue, start_qcluster  # noqa: F401  (fixtures)
 from tests.imagegen import encoded, painting, photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,9 +51,9 @@ def test_three_dropped_photos_in_two_styles(new_page, catalog_style, artifacts):
     page.wait_for_url("**/batches/**")
     batch = Batch.objects.get()
     assert batch.total == 6
-    page.wait_for_function("document.querySelectorAll('.batch-cell img').length === 6",
+    wait_until(page, "document.querySelectorAll('.batch-cell img').length === 6",
                            timeout=60_000)
-    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(page, "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     assert page.locator("#batch-done").inner_text() == "6"
     page.screenshot(path=artifacts / "batch.png", full_page=True)
 
@@ -78,3 +80,25 @@ def test_a_refused_batch_comes_back_with_its_message(new_page, catalog_style, se
     assert "at most 1 picture; 2 photos × 1 style would make 2" in page.locator(
         "[data-error=styles]").inner_text()
     assert page.url.endswith("/create/batch/")
+
+
+def test_the_batch_grid_fills_in_while_a_real_worker_renders(new_page, catalog_style, tmp_path,
+                                                             real_queue, start_qcluster):  # noqa: F811
+    page, _ = new_page()
+    sign_up(page, "watcher")
+    page.goto("/create/batch/")
+    files = [[f"p{n}.jpg", base64.b64encode(encoded(photo(160, 120, seed=n), "JPEG")).decode()]
+             for n in range(3)]
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": page.evaluate_handle(DROP, [files])})
+    page.locator("label.pick", has_text="Red Strokes").click()
+    page.locator("#submit-btn").click()
+    page.wait_for_url("**/batches/**")
+    assert page.locator("#batch-done").inner_text() == "0"  # queued: no worker yet
+    assert page.locator(".batch-cell .spinner-border").count() == 3
+    page.evaluate("window.__sameDocument = true")
+    start_qcluster()
+    wait_until(page, "document.querySelectorAll('.batch-cell img').length === 3",
+                           timeout=90_000)
+    assert page.evaluate("window.__sameDocument") is True  # filled in without a reload
+    assert page.locator("#batch-done").inner_text() == "3"
+    assert "disabled" not in page.locator("#zip-png").get_attribute("class")

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.browser.conftest import wait_until
 from tests.browser.test_flow import sign_up, stylize_new_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +25,7 @@ def test_styles_page_shows_the_catalog(new_page, catalog, artifacts):
     cards = page.locator(".card")
     assert cards.count() == 6
     assert page.get_by_text("Starry Blue").is_visible()
-    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(page, "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=artifacts / "styles.png", full_page=True)
     page.get_by_role("link", name="Use this style").first.click()
     page.wait_for_url("**/accounts/login/**")  # creating needs an account
@@ -42,8 +43,8 @@ def test_try_every_style_fills_the_grid_and_a_click_renders_full_size(
 
     page.get_by_role("button", name="Try every style").click()
     page.wait_for_url("**/try/**")
-    page.wait_for_function("document.querySelectorAll('.explore-frame img').length === 6")
-    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(page, "document.querySelectorAll('.explore-frame img').length === 6")
+    wait_until(page, "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     sizes = page.eval_on_selector_all(".explore-frame img",
                                       "els => els.map(e => [e.naturalWidth, e.naturalHeight])")
     assert sizes == [[320, 240]] * 6

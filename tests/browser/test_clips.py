@@ -3,6 +3,7 @@ the clip page, the player with the stylized MP4 (screenshots)."""
 
 import pytest
 
+from tests.browser.conftest import wait_until
 from tests.browser.test_flow import sign_up
 from tests.imagegen import clip
 
@@ -37,7 +38,7 @@ def test_upload_a_clip_with_progress_and_play_it(new_page, catalog_style, tmp_pa
     assert clip_row.status == "done", clip_row.error  # rendered inline by the test settings
     assert page.locator("#clip-video").get_attribute("src").endswith(f"/clips/{clip_row.pk}/video")
     # Debian's Chromium plays H.264: the stylized clip loads in the player.
-    page.wait_for_function("document.getElementById('clip-video').readyState >= 2",
+    wait_until(page, "document.getElementById('clip-video').readyState >= 2",
                            timeout=15_000)
     assert page.eval_on_selector("#clip-video", "v => v.videoWidth") == 320  # never enlarged
     page.screenshot(path=artifacts / "clip.png", full_page=True)

@@ -6,7 +6,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import MOBILE
+from tests.browser.conftest import MOBILE, wait_until
 from tests.imagegen import photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,8 +50,8 @@ def test_signup_create_compare_download(new_page, catalog_style, tmp_path, artif
     jpg = tmp_path / "holiday.jpg"
     photo(320, 240, seed=3).save(jpg, "JPEG", quality=92)
     page.set_input_files("input[name=photo_file]", str(jpg))
-    page.wait_for_function(
-        "() => { const i = document.getElementById('upload-preview');"
+    wait_until(
+        page, "() => { const i = document.getElementById('upload-preview');"
         " return !i.classList.contains('d-none') && i.complete && i.naturalWidth === 320; }")
 
     # 2. style: the radio is a visually hidden btn-check; the thumbnail label is what one clicks.
@@ -79,7 +79,7 @@ def test_signup_create_compare_download(new_page, catalog_style, tmp_path, artif
 
     result = page.locator("#result-img")
     result.wait_for(state="visible")
-    page.wait_for_function(
+    wait_until(page,
         "() => { const a = document.getElementById('result-img'), b = document.getElementById('photo-img');"
         " return a.complete && a.naturalWidth > 0 && b.complete && b.naturalWidth > 0; }")
     assert page.evaluate("document.getElementById('result-img').naturalWidth") == 320
@@ -132,7 +132,7 @@ def test_signup_create_compare_download(new_page, catalog_style, tmp_path, artif
     page.get_by_role("link", name="My gallery").click()
     page.wait_for_url("**/me/")
     page.locator(".work-card img").first.wait_for(state="visible")
-    page.wait_for_function("() => [...document.images].every((i) => i.complete)")
+    wait_until(page, "() => [...document.images].every((i) => i.complete)")
     page.screenshot(path=artifacts / "my-gallery.png", full_page=True)
 
     # The create page again, on a phone, with the photo from before picked.
@@ -142,7 +142,7 @@ def test_signup_create_compare_download(new_page, catalog_style, tmp_path, artif
     mobile.set_input_files("input[name=photo_file]", str(jpg))
     mobile.locator(".style-picker label.pick").first.click()
     assert mobile.locator("input[name=style]").first.is_checked()
-    mobile.wait_for_function("() => [...document.images].every((i) => i.complete)")
+    wait_until(mobile, "() => [...document.images].every((i) => i.complete)")
     mobile.screenshot(path=artifacts / "create-mobile.png", full_page=True)
 
     guard.check()

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.browser.conftest import wait_until
 from tests.browser.test_flow import sign_up, stylize_new_photo
 from tests.gallery.qcluster import real_queue, start_qcluster  # noqa: F401  (fixtures)
 
@@ -31,7 +32,7 @@ def test_the_result_page_swaps_in_the_picture_when_the_worker_is_done(
     assert page.locator("[data-status-badge]").inner_text() == "Done"
     assert not page.locator("#download-png").get_attribute("class").count("disabled")
     assert page.locator("#dimensions").inner_text() == "640 × 480 px"
-    page.wait_for_function("document.getElementById('result-img').naturalWidth === 640")
+    wait_until(page, "document.getElementById('result-img').naturalWidth === 640")
     # "How it was made" is complete without a reload: render time and model too.
     assert page.locator("#render-time").inner_text().endswith(" ms")
     assert "magenta-arbitrary-v1" in page.locator("#model").inner_text()

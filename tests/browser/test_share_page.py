@@ -3,6 +3,7 @@ page, and "Make one like this" opens Create with the same style chosen (screensh
 
 import pytest
 
+from tests.browser.conftest import wait_until
 from tests.browser.test_flow import sign_up, stylize_new_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +25,7 @@ def test_a_visitor_makes_one_like_this(new_page, catalog_style, tmp_path, artifa
     visitor.goto(f"/w/{work.pk}/")
     og = visitor.locator('meta[property="og:image"]').get_attribute("content")
     assert og.endswith(f"/w/{work.pk}/image") and og.startswith("http")
-    visitor.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(visitor, "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     visitor.screenshot(path=artifacts / "share.png", full_page=True)
     visitor.get_by_role("link", name="Make one like this").click()
     visitor.wait_for_url("**/create/?**")
