@@ -41,7 +41,7 @@ def test_cli_bad_input_is_one_line_on_stderr_and_exit_code_2(tmp_path):
         ((bogus, style, "-o", tmp_path / "o.png"), "not an image we can read"),
         ((tmp_path / "missing.jpg", style, "-o", tmp_path / "o.png"), "No image file"),
         ((style, style, "-o", tmp_path / "o.png", "--strength", "3"), "Strength must be"),
-        ((style, style, "-o", tmp_path / "o.gif"), "must end in .png, .jpg or .webp"),
+        ((style, style, "-o", tmp_path / "o.gif"), "must end in .png, .jpg, .webp (a photo) or .mp4"),
     ]
     for args, message in cases:
         result = _run(*args, tmp_path=tmp_path)
