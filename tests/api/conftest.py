@@ -2,36 +2,19 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from gallery.styles import style_create
 from tests.gallery.conftest import (  # noqa: F401  (fixtures shared with the page tests)
     alice,
+    api,
     bob,
     catalog_style,
     done_work,
     make_work,
     second_style,
+    token_for,
 )
 from tests.imagegen import encoded, painting, photo
-
-
-def token_for(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
-
-
-@pytest.fixture
-def api():
-    """api(user) → an APIClient sending that user's token (None: anonymous)."""
-
-    def make(user=None):
-        client = APIClient()
-        if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from PIL import Image
 from gallery import services
 from gallery.models import Batch, Photo, Stylization
 from tests.api.conftest import image_file
-from tests.gallery.conftest import upload
+from tests.gallery.conftest import set_rates, upload
 
 
 def _photos(user, *names):
@@ -18,10 +18,6 @@ def _photos(user, *names):
                                   original_name=n) for i, n in enumerate(names)]
 
 
-def _rates(settings, **rates):
-    base = {"uploads": "1000/hour", "renders": "1000/hour", "auth": "1000/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**base, **rates}}
 
 
 def test_three_photos_in_two_styles_then_one_zip(api, alice, catalog_style, second_style,
@@ -83,7 +79,7 @@ def test_too_many_pictures_or_a_missing_id_is_refused_whole(api, alice, catalog_
 def test_the_budget_is_charged_per_picture_all_or_nothing(api, alice, catalog_style,
                                                           second_style, settings,
                                                           django_capture_on_commit_callbacks):
-    _rates(settings, renders="5/hour")
+    set_rates(settings, renders="5/hour")
     photos = _photos(alice, "a.jpg", "b.jpg", "c.jpg")
     both = [str(catalog_style.pk), str(second_style.pk)]
     r = api(alice).post("/api/v1/batches/", {"photos": [str(p.pk) for p in photos],

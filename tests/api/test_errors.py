@@ -4,13 +4,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import image_file
+from tests.gallery.conftest import set_rates
 
 pytestmark = pytest.mark.django_db
 
 
-def _rates(settings, **rates):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates}}
 
 
 def test_missing_token_is_401_json(api):
@@ -93,7 +91,7 @@ def test_multipart_styles_must_be_json(api, alice):
 
 def test_render_throttle_is_per_user_429(api, done_work, bob, catalog_style, settings,
                                          django_capture_on_commit_callbacks):
-    _rates(settings, renders="2/hour")
+    set_rates(settings, renders="2/hour")
     body = {"photo": str(done_work.photo.pk), "styles": [{"style": str(catalog_style.pk)}],
             "max_side": 64}
     alice = api(done_work.owner)
@@ -107,7 +105,7 @@ def test_render_throttle_is_per_user_429(api, done_work, bob, catalog_style, set
 
 
 def test_upload_throttle_429(api, alice, settings):
-    _rates(settings, uploads="1/hour")
+    set_rates(settings, uploads="1/hour")
     client = api(alice)
     first = client.post("/api/v1/photos/", {"image": image_file()}, format="multipart")
     second = client.post("/api/v1/photos/", {"image": image_file()}, format="multipart")
@@ -116,7 +114,7 @@ def test_upload_throttle_429(api, alice, settings):
 
 
 def test_token_endpoint_throttle_429(api, alice, settings):
-    _rates(settings, auth="2/minute")
+    set_rates(settings, auth="2/minute")
     codes = [api().post("/api/v1/auth/token/", {"username": "alice", "password": "x"},
                         format="json").status_code for _ in range(3)]
     assert codes == [400, 400, 429]

@@ -24,6 +24,34 @@ def staff(db):
     return get_user_model().objects.create_user("staffer", password="pw-staff-123", is_staff=True)
 
 
+def token_for(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+@pytest.fixture
+def api(db):
+    """api(user) → an APIClient sending that user's token (None: anonymous)."""
+    from rest_framework.test import APIClient
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        return client
+
+    return make
+
+
+def set_rates(settings, **rates):
+    """Budgets for a test: the given scopes ("renders": "2/hour"), the rest generous."""
+    base = {"uploads": "1000/hour", "renders": "1000/hour", "auth": "1000/minute",
+            "videos": "1000/hour"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**base, **rates}}
+
+
 def client_for(client, user):
     if user is not None:
         client.force_login(user)

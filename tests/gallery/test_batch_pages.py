@@ -9,14 +9,8 @@ from django.urls import reverse
 
 from gallery import services
 from gallery.models import Batch, Photo, Stylization
-from tests.gallery.conftest import client_for, upload
+from tests.gallery.conftest import client_for, set_rates, upload
 from tests.storage import overwrite, stored_files
-
-
-def _rates(settings, **rates):
-    base = {"uploads": "1000/hour", "renders": "1000/hour", "auth": "1000/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**base, **rates}}
 
 
 def _form(styles, files=(), photos=(), **extra):
@@ -51,7 +45,7 @@ def test_refusals_come_back_with_the_form_and_save_nothing(client, alice, catalo
     assert r.status_code == 400 and "Upload photos or choose some of yours" in r.content.decode()
     r = c.post(reverse("batch-create"), _form([], files=[upload()]))
     assert r.status_code == 400 and "Choose at least one style" in r.content.decode()
-    _rates(settings, renders="3/hour")
+    set_rates(settings, renders="3/hour")
     r = c.post(reverse("batch-create"), _form([catalog_style], files=[upload(seed=n) for n in range(4)]))
     assert r.status_code == 429
     assert "This batch needs 4 renders and 3 of your 3 are left this hour" in r.content.decode()

@@ -13,13 +13,7 @@ from rest_framework.test import APIClient
 
 from gallery import limits, services
 from gallery.models import Spend, Stylization
-from tests.gallery.conftest import client_for, upload
-
-
-def _rates(settings, **rates):
-    base = {"uploads": "1000/hour", "renders": "1000/hour", "auth": "1000/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**base, **rates}}
+from tests.gallery.conftest import client_for, set_rates, upload
 
 
 def _at_once(n: int, action) -> list:
@@ -57,7 +51,7 @@ def test_spends_at_once_take_exactly_the_limit():
 @pytest.mark.django_db(transaction=True)
 def test_parallel_api_creates_never_overrun_the_render_budget(settings, real_queue, alice,
                                                                catalog_style):
-    _rates(settings, renders="12/hour")
+    set_rates(settings, renders="12/hour")
     photo = services.photo_create(owner=alice, upload=upload())
     token = Token.objects.create(user=alice).key
     body = {"photo": str(photo.pk), "styles": [{"style": str(catalog_style.pk)}], "max_side": 64}
@@ -91,13 +85,13 @@ def test_a_good_login_costs_no_attempt(client, alice):
     assert not Spend.objects.filter(key__startswith="logins:").exists()
 
 
-def test_a_refused_create_costs_no_render(api_client_for, alice, catalog_style, settings):
-    _rates(settings, renders="2/hour")
-    api = api_client_for(alice)
+def test_a_refused_create_costs_no_render(api, alice, catalog_style, settings):
+    set_rates(settings, renders="2/hour")
+    as_user = api(alice)
     bad = {"photo": "00000000-0000-0000-0000-000000000000",
            "styles": [{"style": str(catalog_style.pk)}]}
     for _ in range(5):
-        r = api.post("/api/v1/stylizations/", bad, format="json")
+        r = as_user.post("/api/v1/stylizations/", bad, format="json")
         assert r.status_code == 400 and r.json()["errors"]["photo"]
         assert r["RateLimit-Remaining"] == "2"  # given back
     page = client_for(Client(), alice).post(reverse("create"), {"style": catalog_style.pk})
@@ -106,17 +100,17 @@ def test_a_refused_create_costs_no_render(api_client_for, alice, catalog_style, 
 
 
 def test_the_create_page_and_the_api_show_what_is_left(client, alice, catalog_style, settings,
-                                                         api_client_for,
+                                                         api,
                                                          django_capture_on_commit_callbacks):
-    _rates(settings, renders="5/hour", uploads="9/hour")
-    api = api_client_for(alice)
+    set_rates(settings, renders="5/hour", uploads="9/hour")
+    as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=False):
-        r = api.post("/api/v1/stylizations/", {"photo_file": upload(), "styles":
+        r = as_user.post("/api/v1/stylizations/", {"photo_file": upload(), "styles":
                      f'[{{"style": "{catalog_style.pk}"}}]'}, format="multipart")
     assert r.status_code == 202
     assert (r["RateLimit-Limit"], r["RateLimit-Remaining"]) == ("5", "4")
     assert r["RateLimit-Policy"] == "5;w=3600" and 3590 <= int(r["RateLimit-Reset"]) <= 3600
-    me = api.get("/api/v1/me/").json()
+    me = as_user.get("/api/v1/me/").json()
     assert me["username"] == "alice"
     assert me["budgets"]["renders"] == {"limit": 5, "used": 1, "remaining": 4,
                                         "window_seconds": 3600,
@@ -129,7 +123,7 @@ def test_the_create_page_and_the_api_show_what_is_left(client, alice, catalog_st
         assert limits.spend(limits.Budget.for_scope("renders"), f"user:{alice.pk}").allowed
     page = client_for(client, alice).get(reverse("create")).content.decode()
     assert "5 of 5 renders this hour" in page and "the next one frees up in about 60 minutes" in page
-    refused = api.post("/api/v1/stylizations/", {"photo": str(Stylization.objects.first().photo_id),
+    refused = as_user.post("/api/v1/stylizations/", {"photo": str(Stylization.objects.first().photo_id),
                                                  "styles": [{"style": str(catalog_style.pk)}]},
                        format="json")
     assert refused.status_code == 429 and refused["RateLimit-Remaining"] == "0"
@@ -137,8 +131,8 @@ def test_the_create_page_and_the_api_show_what_is_left(client, alice, catalog_st
     assert Stylization.objects.count() == 1
 
 
-def test_me_needs_a_signed_in_user(api_client_for):
-    r = api_client_for(None).get("/api/v1/me/")
+def test_me_needs_a_signed_in_user(api):
+    r = api(None).get("/api/v1/me/")
     assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
 
 
@@ -157,13 +151,3 @@ def test_old_spends_are_pruned_by_housekeeping(alice):
     housekeeping()
     assert Spend.objects.filter(key="sweeps:all").count() == 1
 
-
-@pytest.fixture
-def api_client_for(db):
-    def make(user):
-        api = APIClient()
-        if user is not None:
-            api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-        return api
-
-    return make

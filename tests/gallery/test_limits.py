@@ -3,13 +3,7 @@
 from django.urls import reverse
 
 from gallery.models import Exploration, Stylization
-from tests.gallery.conftest import client_for, upload
-
-
-def _tight(settings, **rates):
-    base = {"uploads": "100/hour", "renders": "100/hour", "auth": "100/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**base, **rates}}
+from tests.gallery.conftest import client_for, set_rates, upload
 
 
 def _create(c, style):
@@ -20,7 +14,7 @@ def _create(c, style):
 def test_the_create_page_stops_at_the_render_limit(
     client, settings, alice, bob, catalog_style, django_capture_on_commit_callbacks
 ):
-    _tight(settings, renders="2/hour")
+    set_rates(settings, renders="2/hour")
     c = client_for(client, alice)
     with django_capture_on_commit_callbacks(execute=True):
         assert _create(c, catalog_style).status_code == 302
@@ -40,7 +34,7 @@ def test_the_api_and_the_pages_share_one_budget(
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    _tight(settings, uploads="1/hour")
+    set_rates(settings, uploads="1/hour")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
     assert api.post("/api/v1/photos/", {"image": upload()}, format="multipart").status_code == 201

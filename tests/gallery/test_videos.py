@@ -10,25 +10,13 @@ import av
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from gallery import videos
 from gallery.models import Video
+from tests.gallery.conftest import client_for, set_rates
 from tests.gallery.qcluster import wait_for
 from tests.imagegen import clip
 from tests.storage import stored_files
-
-
-@pytest.fixture
-def api_for(db):
-    def make(user):
-        api = APIClient()
-        if user is not None:
-            api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-        return api
-
-    return make
 
 
 def _upload(tmp_path, name="walk.mp4", **kwargs):
@@ -36,42 +24,36 @@ def _upload(tmp_path, name="walk.mp4", **kwargs):
     return SimpleUploadedFile(name, path.read_bytes(), content_type="video/mp4")
 
 
-def _rates(settings, **rates):
-    base = {"uploads": "1000/hour", "renders": "1000/hour", "auth": "1000/minute",
-            "videos": "1000/hour"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**base, **rates}}
 
 
-def test_a_clip_through_the_api(tmp_path, api_for, alice, catalog_style,
+def test_a_clip_through_the_api(tmp_path, api, alice, catalog_style,
                                 django_capture_on_commit_callbacks):
-    api = api_for(alice)
+    as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        r = api.post("/api/v1/videos/", {"video": _upload(tmp_path, size=(192, 128), frames=12),
+        r = as_user.post("/api/v1/videos/", {"video": _upload(tmp_path, size=(192, 128), frames=12),
                                          "style": str(catalog_style.pk), "max_side": 160},
                      format="multipart")
     assert r.status_code == 202, r.json()
-    got = api.get(f"/api/v1/videos/{r.json()['id']}/").json()
+    got = as_user.get(f"/api/v1/videos/{r.json()['id']}/").json()
     assert got["status"] == "done", got["error"]
     assert (got["width"], got["height"], got["frames"], got["audio"]) == (160, 106, 12, "copied")
     assert got["fps"] == 12 and abs(got["seconds"] - 1.0) < 0.1
-    mp4 = api.get(got["download_url"])
+    mp4 = as_user.get(got["download_url"])
     assert mp4.status_code == 200 and mp4["Content-Type"] == "video/mp4"
     with av.open(io.BytesIO(b"".join(mp4.streaming_content))) as made:
         assert made.streams.video[0].codec_context.name == "h264"
         assert [a.codec_context.name for a in made.streams.audio] == ["aac"]
         assert sum(1 for _ in made.decode(video=0)) == 12
-    preview = Image.open(io.BytesIO(b"".join(api.get(got["preview_url"]).streaming_content)))
+    preview = Image.open(io.BytesIO(b"".join(as_user.get(got["preview_url"]).streaming_content)))
     assert preview.format == "WEBP" and preview.n_frames > 1 and max(preview.size) <= 320
     from django.test import Client
 
-    from tests.gallery.conftest import client_for
 
     web = client_for(Client(), alice)
     gallery = web.get("/me/").content.decode()  # the card shows the animated preview
     assert f"/clips/{got['id']}/video?which=preview" in gallery
     assert web.get(f"/clips/{got['id']}/video?which=preview")["Content-Type"] == "image/webp"
-    assert api_for(None).get(f"/api/v1/videos/{got['id']}/").status_code == 401
+    assert api(None).get(f"/api/v1/videos/{got['id']}/").status_code == 401
 
 
 @pytest.mark.parametrize("make, status, message", [
@@ -79,42 +61,42 @@ def test_a_clip_through_the_api(tmp_path, api_for, alice, catalog_style,
      "not a video we can read"),
     (lambda tmp: _upload(tmp, frames=20, fps=1, audio=False), 413, "is 20.0 s long"),
 ])
-def test_hostile_clips_are_refused_and_nothing_is_kept(tmp_path, api_for, alice, catalog_style,
+def test_hostile_clips_are_refused_and_nothing_is_kept(tmp_path, api, alice, catalog_style,
                                                        make, status, message):
-    r = api_for(alice).post("/api/v1/videos/", {"video": make(tmp_path),
+    r = api(alice).post("/api/v1/videos/", {"video": make(tmp_path),
                                                 "style": str(catalog_style.pk)},
                             format="multipart")
     assert r.status_code == status and message in r.json()["detail"]
     assert not Video.objects.exists() and stored_files("videos") == set()
 
 
-def test_the_clip_budget_is_counted_in_seconds(tmp_path, api_for, alice, catalog_style,
+def test_the_clip_budget_is_counted_in_seconds(tmp_path, api, alice, catalog_style,
                                                settings, django_capture_on_commit_callbacks):
-    _rates(settings, videos="3/hour")
-    api = api_for(alice)
-    r = api.post("/api/v1/videos/", {"video": _upload(tmp_path, frames=48, fps=12),
+    set_rates(settings, videos="3/hour")
+    as_user = api(alice)
+    r = as_user.post("/api/v1/videos/", {"video": _upload(tmp_path, frames=48, fps=12),
                                      "style": str(catalog_style.pk)}, format="multipart")
     assert r.status_code == 429 and "This clip is 4 s long and 3 of your 3 seconds" in \
         r.json()["detail"]
     assert not Video.objects.exists() and stored_files("videos") == set()
     with django_capture_on_commit_callbacks(execute=False):
-        r = api.post("/api/v1/videos/", {"video": _upload(tmp_path, frames=24, fps=12),
+        r = as_user.post("/api/v1/videos/", {"video": _upload(tmp_path, frames=24, fps=12),
                                          "style": str(catalog_style.pk)}, format="multipart")
     assert r.status_code == 202 and r["RateLimit-Remaining"] == "1"
 
 
-def test_a_queued_clip_can_be_cancelled(tmp_path, api_for, alice, bob, catalog_style,
+def test_a_queued_clip_can_be_cancelled(tmp_path, api, alice, bob, catalog_style,
                                         django_capture_on_commit_callbacks):
-    api = api_for(alice)
+    as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=False):
-        pk = api.post("/api/v1/videos/", {"video": _upload(tmp_path),
+        pk = as_user.post("/api/v1/videos/", {"video": _upload(tmp_path),
                                           "style": str(catalog_style.pk)},
                       format="multipart").json()["id"]
-    assert api_for(bob).post(f"/api/v1/videos/{pk}/cancel/").status_code == 404
-    r = api.post(f"/api/v1/videos/{pk}/cancel/")
+    assert api(bob).post(f"/api/v1/videos/{pk}/cancel/").status_code == 404
+    r = as_user.post(f"/api/v1/videos/{pk}/cancel/")
     assert r.status_code == 200 and (r.json()["status"], r.json()["error"]) == ("failed",
                                                                                 "Cancelled.")
-    assert api.post(f"/api/v1/videos/{pk}/cancel/").status_code == 409
+    assert as_user.post(f"/api/v1/videos/{pk}/cancel/").status_code == 409
 
 
 @pytest.mark.slow
@@ -144,7 +126,6 @@ def test_the_clip_pages_are_the_owners_alone(tmp_path, client, alice, bob, catal
     from django.test import Client
     from django.urls import reverse
 
-    from tests.gallery.conftest import client_for
 
     c = client_for(client, alice)
     with django_capture_on_commit_callbacks(execute=False):  # stays queued

@@ -63,18 +63,6 @@ def receiver(settings):
     found.stop()
 
 
-@pytest.fixture
-def api_for(db):
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
-    def make(user):
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-        return api
-
-    return make
-
 
 def _verify(secret: str, request: dict) -> dict:
     headers = request["headers"]
@@ -86,18 +74,18 @@ def _verify(secret: str, request: dict) -> dict:
     return json.loads(request["body"])
 
 
-def _create(api, style, callback_url, **extra):
-    return api.post("/api/v1/stylizations/", {
+def _create(client, style, callback_url, **extra):
+    return client.post("/api/v1/stylizations/", {
         "photo_file": upload(), "styles": json.dumps([{"style": str(style.pk)}]),
         "max_side": 128, "callback_url": callback_url, **extra}, format="multipart")
 
 
-def test_a_finished_picture_is_posted_signed(receiver, api_for, alice, catalog_style,
+def test_a_finished_picture_is_posted_signed(receiver, api, alice, catalog_style,
                                              django_capture_on_commit_callbacks):
-    api = api_for(alice)
-    secret = api.post("/api/v1/webhooks/secret/").json()["secret"]
+    as_user = api(alice)
+    secret = as_user.post("/api/v1/webhooks/secret/").json()["secret"]
     with django_capture_on_commit_callbacks(execute=True):
-        work = _create(api, catalog_style, receiver.url).json()
+        work = _create(as_user, catalog_style, receiver.url).json()
     assert len(receiver.requests) == 1
     sent = receiver.requests[0]
     assert sent["path"] == "/hooks/nst" and sent["headers"]["x-nst-event"] == "stylization.done"
@@ -105,7 +93,7 @@ def test_a_finished_picture_is_posted_signed(receiver, api_for, alice, catalog_s
     assert body["event"] == "stylization.done" and body["data"]["id"] == work["id"]
     assert body["data"]["status"] == "done"
     assert body["data"]["download_url"] == f"/api/v1/stylizations/{work['id']}/download/"
-    deliveries = api.get("/api/v1/webhooks/deliveries/").json()["results"]
+    deliveries = as_user.get("/api/v1/webhooks/deliveries/").json()["results"]
     assert [(d["status"], d["attempts"], d["last_status"], d["subject"]) for d in deliveries] == [
         ("done", 1, 200, f"stylization:{work['id']}")]
     forged = dict(sent, body=sent["body"].replace(b"done", b"dona"))
@@ -113,14 +101,14 @@ def test_a_finished_picture_is_posted_signed(receiver, api_for, alice, catalog_s
         _verify(secret, forged)
 
 
-def test_a_receiver_that_answers_500_is_tried_again_later(receiver, api_for, alice, settings,
+def test_a_receiver_that_answers_500_is_tried_again_later(receiver, api, alice, settings,
                                                          catalog_style,
                                                          django_capture_on_commit_callbacks):
     settings.NST_WEBHOOK_BACKOFF = 1
     receiver.answers = [500]
-    api = api_for(alice)
+    as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        _create(api, catalog_style, receiver.url)
+        _create(as_user, catalog_style, receiver.url)
     delivery = Delivery.objects.get()
     assert len(receiver.requests) == 1
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("queued", 1, 500)
@@ -131,17 +119,17 @@ def test_a_receiver_that_answers_500_is_tried_again_later(receiver, api_for, ali
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("done", 2, 200)
     assert len(receiver.requests) == 2
-    shown = api.get(f"/api/v1/webhooks/deliveries/{delivery.pk}/").json()
+    shown = as_user.get(f"/api/v1/webhooks/deliveries/{delivery.pk}/").json()
     assert shown["attempts"] == 2 and shown["status"] == "done"
 
 
-def test_redirects_are_not_followed_and_attempts_are_bounded(receiver, api_for, alice, settings,
+def test_redirects_are_not_followed_and_attempts_are_bounded(receiver, api, alice, settings,
                                                              catalog_style,
                                                              django_capture_on_commit_callbacks):
     settings.NST_WEBHOOK_ATTEMPTS, settings.NST_WEBHOOK_BACKOFF = 2, 0
     receiver.answers = [302, 302]
     with django_capture_on_commit_callbacks(execute=True):
-        _create(api_for(alice), catalog_style, receiver.url)
+        _create(api(alice), catalog_style, receiver.url)
     delivery = Delivery.objects.get()
     assert [r["path"] for r in receiver.requests] == ["/hooks/nst", "/hooks/nst"]  # never /elsewhere
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("failed", 2, 302)
@@ -152,19 +140,19 @@ def test_redirects_are_not_followed_and_attempts_are_bounded(receiver, api_for, 
                                  "http://169.254.169.254/latest/meta-data/",
                                  "http://10.0.0.7/hook", "http://[::1]/hook",
                                  "ftp://example.com/hook"])
-def test_private_addresses_are_refused(api_for, alice, catalog_style, url):
-    r = _create(api_for(alice), catalog_style, url)
+def test_private_addresses_are_refused(api, alice, catalog_style, url):
+    r = _create(api(alice), catalog_style, url)
     assert r.status_code == 400
     assert r.json()["errors"]["callback_url"][0].startswith("The callback URL")
     assert not Stylization.objects.exists() and not Delivery.objects.exists()
 
 
-def test_one_event_for_a_whole_batch(receiver, api_for, alice, catalog_style, second_style,
+def test_one_event_for_a_whole_batch(receiver, api, alice, catalog_style, second_style,
                                      django_capture_on_commit_callbacks):
     photos = [services.photo_create(owner=alice, upload=upload(seed=n)) for n in range(2)]
-    api = api_for(alice)
+    as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        batch = api.post("/api/v1/batches/", {
+        batch = as_user.post("/api/v1/batches/", {
             "photos": [str(p.pk) for p in photos],
             "styles": [str(catalog_style.pk), str(second_style.pk)], "max_side": 128,
             "callback_url": receiver.url}, format="json").json()
