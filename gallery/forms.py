@@ -29,7 +29,10 @@ class SignUpForm(UserCreationForm):
 
 
 class ControlsForm(forms.Form):
-    """The controls every picture takes (one picture, or every picture of a batch)."""
+    """The controls every picture takes (one picture, a batch, a clip); the templates show
+    them with includes/controls.html."""
+
+    switch_names = ("preserve_color",)
 
     strength = forms.FloatField(
         min_value=0.0, max_value=1.0, initial=1.0,
@@ -48,6 +51,10 @@ class ControlsForm(forms.Form):
         choices=BRUSH_CHOICES, coerce=int, initial=DEFAULT_BRUSH_SCALE, label="Brush scale",
         help_text="Size the style picture is read at: higher gives finer strokes.",
     )
+
+    @property
+    def controls_switches(self):
+        return [self[name] for name in self.switch_names]
 
 
 class StylizationForm(ControlsForm):
@@ -158,8 +165,10 @@ CLIP_SIZE_CHOICES = [(360, "360p · small"), (480, "480p"), (720, "720p · HD"),
                      (1280, "Full · up to 1280 px")]
 
 
-class VideoForm(forms.Form):
+class VideoForm(ControlsForm):
     """A clip, one style, the controls; the size is the long side of the rendered clip."""
+
+    switch_names = ("preserve_color", "deflicker")
 
     video = forms.FileField(
         label="Your clip", help_text="MP4, WebM or MOV (animated GIF/WebP too), up to 15 s.",
@@ -168,11 +177,8 @@ class VideoForm(forms.Form):
         queryset=Style.objects.none(), label="Style", widget=forms.RadioSelect,
         error_messages={"required": "Choose a style.",
                         "invalid_choice": "That style is not available."})
-    strength = ControlsForm.base_fields["strength"]
-    preserve_color = ControlsForm.base_fields["preserve_color"]
     max_side = forms.TypedChoiceField(choices=CLIP_SIZE_CHOICES, coerce=int, initial=720,
                                       label="Size", help_text="The long side; never enlarged.")
-    brush_scale = ControlsForm.base_fields["brush_scale"]
     deflicker = forms.BooleanField(
         required=False, initial=True, label="Steady colours",
         help_text="Keeps colours from jumping between frames (flicker).")

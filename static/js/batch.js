@@ -1,5 +1,5 @@
 // Batch form: drop photos anywhere on the page (they join the file input), count the
-// pictures, and upload with a progress bar. The form works without this script too.
+// pictures; static/js/upload.js sends it with a progress bar.
 (function () {
   const $ = (id) => document.getElementById(id);
   const form = () => $("batch-form");
@@ -40,50 +40,14 @@
     add(e.dataTransfer.files);
   });
 
-  function send(e) {
-    e.preventDefault();
-    const note = $("upload-note");
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", window.location.href);
-    xhr.upload.addEventListener("progress", (p) => {
-      if (!p.lengthComputable) return;
-      const pct = Math.round(100 * p.loaded / p.total);
-      $("upload-progress").classList.remove("d-none");
-      $("upload-bar").style.width = pct + "%";
-      $("upload-progress").setAttribute("aria-valuenow", pct);
-      note.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Checking the photos…";
-    });
-    xhr.addEventListener("load", () => {
-      if (xhr.status < 400 && xhr.responseURL && new URL(xhr.responseURL).pathname !== window.location.pathname) {
-        window.location.assign(xhr.responseURL);  // the batch page
-        return;
-      }
-      // Refused: show the form the server sent back, with its messages.
-      const fresh = new DOMParser().parseFromString(xhr.responseText, "text/html")
-        .getElementById("batch-form-wrap");
-      if (!fresh) {
-        note.textContent = "The server could not take the batch (error " + xhr.status + ").";
-        $("submit-btn").disabled = false;
-        return;
-      }
-      $("batch-form-wrap").replaceWith(document.adoptNode(fresh));
-      bind();
-    });
-    xhr.addEventListener("error", () => {
-      note.textContent = "The upload did not reach the server; please try again.";
-      $("submit-btn").disabled = false;
-    });
-    $("submit-btn").disabled = true;
-    xhr.send(new FormData(form()));
-  }
-
   function bind() {
     form().addEventListener("change", refresh);
-    form().addEventListener("submit", send);
-    const strength = form().querySelector("input[name=strength]");
-    strength.addEventListener("input", () => {
-      $("strength-value").textContent = Math.round(strength.value * 100) + "%";
+    form().addEventListener("submit", (e) => {
+      e.preventDefault();
+      window.nstUpload(form(), {wrapId: "batch-form-wrap", checking: "Checking the photos…",
+                                onReplaced: bind});
     });
+    window.nstStrengthLabel(form());
     refresh();
   }
   bind();
