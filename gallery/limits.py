@@ -113,10 +113,13 @@ def spend(budget: Budget, ident: str, count: int = 1) -> Usage:
     return Usage(budget, used + count, True, reset or budget.window, tuple(r.pk for r in rows))
 
 
-def refund(spent: Usage) -> None:
-    """Give back what ``spend()`` took (a request refused for its input costs nothing)."""
-    if spent.spend_ids:
-        Spend.objects.filter(pk__in=spent.spend_ids).delete()
+def refund(spent: Usage) -> Usage:
+    """Give back what ``spend()`` took (a request refused for its input costs nothing);
+    the usage as it is afterwards."""
+    if not (spent.allowed and spent.spend_ids):
+        return spent
+    Spend.objects.filter(pk__in=spent.spend_ids).delete()
+    return Usage(spent.budget, spent.used - len(spent.spend_ids), True, spent.reset_in)
 
 
 def prune() -> int:
@@ -248,10 +251,7 @@ def refund_request(request) -> None:
     raw = getattr(request, "_request", request)
     kept = []
     for spent, refundable in getattr(raw, "nst_spent", []):
-        if refundable and spent.allowed and spent.spend_ids:
-            refund(spent)
-            spent = Usage(spent.budget, spent.used - len(spent.spend_ids), True, spent.reset_in)
-        kept.append((spent, False))
+        kept.append((refund(spent) if refundable else spent, False))
     raw.nst_spent = kept
 
 
@@ -270,11 +270,7 @@ class RefundMiddleware:
         refused = response.status_code >= 400  # bad input, or our own failure
         final = []
         for usage_, refundable in spent:
-            if refused and refundable and usage_.allowed:
-                refund(usage_)
-                usage_ = Usage(usage_.budget, usage_.used - len(usage_.spend_ids), True,
-                               usage_.reset_in)
-            final.append(usage_)
+            final.append(refund(usage_) if refused and refundable else usage_)
         if request.path.startswith("/api/"):
             tightest = min(final, key=lambda u: u.remaining)
             b = tightest.budget

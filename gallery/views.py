@@ -246,8 +246,9 @@ def like_this_query(work: Stylization, user) -> str | None:
     from urllib.parse import urlencode
 
     parts = list(work.parts.select_related("style"))
-    usable = set(Style.objects.usable_by(user).values_list("pk", flat=True)) if user else set()
-    if not parts or len(parts) > 3 or any(p.style_id not in usable for p in parts):
+    ids = [p.style_id for p in parts]
+    if not parts or len(parts) > 3 or None in ids or Style.objects.usable_by(user).filter(
+            pk__in=ids).count() != len(ids):
         return None
     q = {"strength": f"{work.strength:g}", "max_side": work.max_side,
          "brush_scale": work.brush_scale}

@@ -75,8 +75,9 @@ CALLBACK_HELP = ("Optional: a public https:// URL told when it has finished (a P
                  "your webhook secret; see docs/api.md).")
 
 
-class _OptionsSerializer(serializers.Serializer):
-    photo = serializers.UUIDField(required=False, help_text="One of your photos.")
+class _ControlsSerializer(serializers.Serializer):
+    """The controls every picture takes, and the optional webhook."""
+
     callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500,
                                         help_text=CALLBACK_HELP)
     strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
@@ -84,6 +85,10 @@ class _OptionsSerializer(serializers.Serializer):
     max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024)
     brush_scale = serializers.IntegerField(min_value=BRUSH_SCALE_RANGE[0],
                                            max_value=BRUSH_SCALE_RANGE[1], default=256)
+
+
+class _OptionsSerializer(_ControlsSerializer):
+    photo = serializers.UUIDField(required=False, help_text="One of your photos.")
 
 
 class StylizationCreateSerializer(_OptionsSerializer):
@@ -188,17 +193,7 @@ class MeSerializer(serializers.Serializer):
     budgets = BudgetsSerializer()
 
 
-class _BatchOptionsSerializer(serializers.Serializer):
-    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500,
-                                        help_text=CALLBACK_HELP)
-    strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
-    preserve_color = serializers.BooleanField(default=False)
-    max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024)
-    brush_scale = serializers.IntegerField(min_value=BRUSH_SCALE_RANGE[0],
-                                           max_value=BRUSH_SCALE_RANGE[1], default=256)
-
-
-class BatchCreateSerializer(_BatchOptionsSerializer):
+class BatchCreateSerializer(_ControlsSerializer):
     """JSON body: every photo in every style, with the same controls."""
 
     photos = serializers.ListField(child=serializers.UUIDField(), min_length=1,
@@ -219,7 +214,7 @@ class JSONIdsField(serializers.CharField):
         return serializers.ListField(child=serializers.UUIDField()).run_validation(value)
 
 
-class BatchUploadSerializer(_BatchOptionsSerializer):
+class BatchUploadSerializer(_ControlsSerializer):
     """Multipart body: upload photos (`photo_files`, repeated) and/or name yours, in one call."""
 
     photo_files = serializers.ListField(child=serializers.FileField(), required=False,
@@ -323,15 +318,12 @@ class WebhookSecretSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="Shown this once: keep it where your receiver runs.")
 
 
-class VideoCreateSerializer(serializers.Serializer):
-    video = serializers.FileField(help_text="MP4, WebM or MOV (animated GIF / WebP too): up to "
+class VideoCreateSerializer(_ControlsSerializer):
+    callback_url = None  # clips have no webhook
+    video = serializers.FileField(help_text="MP4, WebM or MOV (animated GIF too): up to "
                                             "15 s and 100 MB.")
     style = serializers.UUIDField(help_text="A style you may use.")
-    strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
-    preserve_color = serializers.BooleanField(default=False)
     max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=1280, default=720)
-    brush_scale = serializers.IntegerField(min_value=BRUSH_SCALE_RANGE[0],
-                                           max_value=BRUSH_SCALE_RANGE[1], default=256)
     deflicker = serializers.BooleanField(default=True,
                                          help_text="Steady the colours from frame to frame.")
 

@@ -7,6 +7,7 @@ both win: the loser changes nothing and removes the files it wrote.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import timedelta
@@ -45,13 +46,20 @@ def broker_error() -> str:
     url = settings.Q_CLUSTER.get("redis")
     if not url:
         return ""
-    import redis
-
     try:
-        redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+        _redis(url).ping()
     except Exception as exc:  # any client error means "not reachable"
         return f"{exc.__class__.__name__}: {exc}"[:200]
     return ""
+
+
+@functools.lru_cache(maxsize=4)
+def _redis(url: str):
+    """One client (and connection pool) per broker URL: every submit pings the broker, so
+    the connection is kept rather than opened each time."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
 def require_broker() -> None:
