@@ -230,17 +230,40 @@ def charge(request, scope: str, count: int, *, refundable: bool = True) -> Usage
     return spent
 
 
+def charge_or_refuse(request, scope: str, count: int, *, need: str, of_unit: str = "",
+                     refundable: bool = True) -> None:
+    """Spend ``count`` of ``scope`` for this request, or refuse with a ServiceError (429)
+    saying what was needed and what is left: "This batch needs 6 renders and 5 of your 60
+    are left this hour. Try again in about 12 minutes." """
+    spent = charge(request, scope, count, refundable=refundable)
+    if spent is not None and not spent.allowed:
+        minutes = max(1, round(spent.reset_in / 60))
+        error = ServiceError(
+            f"{need} and {spent.remaining} of your {spent.budget.limit}{of_unit} are left "
+            f"{spent.budget.period}. Try again in about {minutes} minute"
+            f"{'s' if minutes != 1 else ''}.", code="throttled")
+        error.retry_after = spent.reset_in
+        raise error
+
+
+def charge_batch(request, *, uploads: int, pictures: int) -> None:
+    """A batch: each uploaded file is an upload (spent even if refused later: decoding is
+    the cost), each picture a render (all or nothing)."""
+    if uploads:
+        charge_or_refuse(request, "uploads", uploads, need=f"This batch uploads {uploads} photos",
+                         of_unit=" uploads", refundable=False)
+    charge_or_refuse(request, "renders", max(1, pictures),
+                     need=f"This batch needs {pictures} renders")
+
+
 def charge_seconds(request):
     """For clips: a callback that spends the ``videos`` budget in seconds of video once the
     clip's length is known, and refuses (429) when it cannot."""
 
     def spend_seconds(seconds: float) -> None:
         need = max(1, math.ceil(seconds))
-        spent = charge(request, "videos", need)
-        if spent is not None and not spent.allowed:
-            raise ServiceError(
-                f"This clip is {need} s long and {spent.remaining} of your {spent.budget.limit} "
-                f"seconds of video are left {spent.budget.period}.", code="throttled")
+        charge_or_refuse(request, "videos", need, need=f"This clip is {need} s long",
+                         of_unit=" seconds of video")
 
     return spend_seconds
 

@@ -38,19 +38,9 @@ class BatchCreateView(LoginRequiredMixin, RefusedFormMixin, FormView):
 
     def form_valid(self, form):
         d = form.cleaned_data
-        uploads, total = d["photo_files"], form.picture_count()
-        if uploads:
-            sent = limits.charge(self.request, "uploads", len(uploads), refundable=False)
-            if sent is not None and not sent.allowed:
-                return self._refused(form, f"This batch uploads {len(uploads)} photos and "
-                                           f"{sent.remaining} of your {sent.budget.limit} "
-                                           f"uploads are left {sent.budget.period}.", sent)
-        spent = limits.charge(self.request, "renders", total)
-        if spent is not None and not spent.allowed:
-            return self._refused(form, f"This batch needs {total} renders and {spent.remaining} "
-                                       f"of your {spent.budget.limit} are left "
-                                       f"{spent.budget.period}.", spent)
+        uploads = d["photo_files"]
         try:
+            limits.charge_batch(self.request, uploads=len(uploads), pictures=form.picture_count())
             batch = batches.batch_create(
                 owner=self.request.user, photos=list(d["photos"]), uploads=uploads,
                 styles=list(d["styles"]), strength=d["strength"],
@@ -61,12 +51,6 @@ class BatchCreateView(LoginRequiredMixin, RefusedFormMixin, FormView):
             form.add_error(ERROR_FIELDS.get(exc.field or ""), message)
             return self.form_invalid(form, status=exc.status)
         return redirect(batch)
-
-    def _refused(self, form, message: str, spent):
-        minutes = max(1, round(spent.reset_in / 60))
-        form.add_error(None, f"{message} Try fewer pictures, or again in about {minutes} "
-                             f"minute{'s' if minutes != 1 else ''}.")
-        return self.form_invalid(form, status=429)
 
 
 class OwnedBatchMixin(LoginRequiredMixin):
@@ -114,12 +98,9 @@ class BatchRetryView(OwnedBatchMixin, View):
         batch = self.get_object()
         failed = batch.summary()["failed"]
         if failed:
-            spent = limits.charge(request, "renders", failed)
-            if spent is not None and not spent.allowed:
-                messages.error(request, f"Retrying needs {failed} renders and {spent.remaining} "
-                                        f"are left {spent.budget.period}.")
-                return redirect(batch)
             try:
+                limits.charge_or_refuse(request, "renders", failed,
+                                        need=f"Retrying needs {failed} renders")
                 batches.batch_retry_failed(batch=batch)
             except ServiceError as exc:
                 limits.refund_request(request)

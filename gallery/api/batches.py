@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from gallery import batches, limits
@@ -17,6 +17,7 @@ from gallery.api.errors import ErrorSerializer, NotReady, api_fields
 from gallery.api.parsers import SafeJSONParser
 from gallery.api.stylizations import FORMAT_PARAM
 from gallery.downloads import DOWNLOAD_FORMATS
+from gallery.errors import ServiceError
 from gallery.models import Batch, Photo, Style
 
 CREATE_REQUEST = {"application/json": s.BatchCreateSerializer,
@@ -62,17 +63,9 @@ class BatchViewSet(UploadLimitMixin, mixins.ListModelMixin, mixins.RetrieveModel
         photos = self._photos(d.get("photos") or [])
         uploads = d.get("photo_files") or []
         styles = self._styles(d["styles"])
-        if uploads:  # every file is decoded: each counts as an upload, refused or not
-            sent = limits.charge(request, "uploads", len(uploads), refundable=False)
-            if sent is not None and not sent.allowed:
-                raise Throttled(wait=sent.reset_in)
-        spent = limits.charge(request, "renders", max(1, (len(photos) + len(uploads)) * len(styles)))
-        if spent is not None and not spent.allowed:
-            raise Throttled(wait=spent.reset_in, detail=(
-                f"This batch needs {(len(photos) + len(uploads)) * len(styles)} renders and "
-                f"{spent.remaining} of your {spent.budget.limit} are left "
-                f"{spent.budget.period}."))
         with api_fields(photo="photo_files"):
+            limits.charge_batch(request, uploads=len(uploads),
+                                pictures=(len(photos) + len(uploads)) * len(styles))
             batch = batches.batch_create(
                 owner=request.user, photos=photos, uploads=uploads, styles=styles,
                 strength=d["strength"], preserve_color=d["preserve_color"],
@@ -117,12 +110,9 @@ class BatchViewSet(UploadLimitMixin, mixins.ListModelMixin, mixins.RetrieveModel
         batch = self.get_object()
         failed = batch.summary()["failed"]
         if not failed:
-            from gallery.errors import ServiceError
-
             raise ServiceError("No picture of this batch failed.", code="conflict")
-        spent = limits.charge(request, "renders", failed)
-        if spent is not None and not spent.allowed:
-            raise Throttled(wait=spent.reset_in)
+        limits.charge_or_refuse(request, "renders", failed,
+                                need=f"Retrying needs {failed} renders")
         batches.batch_retry_failed(batch=batch)
         return Response(self.get_serializer(self.get_queryset().get(pk=batch.pk)).data,
                         status=status.HTTP_202_ACCEPTED)

@@ -58,6 +58,7 @@ def api_fields(**names):
 
 
 def exception_handler(exc, context):
+    wait = getattr(exc, "retry_after", None)  # a budget refusal says when to come back
     if isinstance(exc, ServiceError):
         exc = ServiceFailed(exc)
     elif isinstance(exc, RequestDataTooBig):
@@ -67,6 +68,8 @@ def exception_handler(exc, context):
     if response is None:
         return None  # a real bug: let Django log it and answer 500
     response.data = _body(exc, response.data)
+    if wait:
+        response["Retry-After"] = str(int(wait))
     return response
 
 
