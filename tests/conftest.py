@@ -3,6 +3,7 @@ import uuid
 import pytest
 
 from tests.gallery.qcluster import private_redis  # noqa: F401  (a fixture for every test)
+from tests.storage import on_s3
 
 
 @pytest.fixture(autouse=True)
@@ -11,6 +12,6 @@ def _media_root(settings, tmp_path):
     tests/test_scale_out.py runs the storage-touching tests) its own key prefix."""
     settings.MEDIA_ROOT = tmp_path / "media"
     default = settings.STORAGES["default"]
-    if default["BACKEND"].endswith("S3Storage"):
+    if on_s3():
         options = {**default["OPTIONS"], "location": f"tests/{uuid.uuid4().hex}"}
         settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}

@@ -25,7 +25,7 @@ def _visit(page, path: str, status: int = 200):
     return response
 
 
-def test_no_page_reports_a_csp_violation(new_page, catalog_style, tmp_path):
+def test_no_page_reports_a_csp_violation(new_page, catalog_style, tmp_path, artifacts):
     from django.contrib.auth import get_user_model
 
     from gallery.models import Stylization
@@ -50,6 +50,10 @@ def test_no_page_reports_a_csp_violation(new_page, catalog_style, tmp_path):
                  "/me/photos/", "/my-styles/",
                  "/accounts/password_change/"):
         _visit(page, path)
+    page.goto("/account/webhooks/")
+    page.get_by_role("button", name="Make my secret").click()
+    assert page.locator("#new-secret").inner_text().startswith("whsec_")
+    page.screenshot(path=artifacts / "webhooks.png", full_page=True)
     page.goto(f"/w/{work.pk}/")
     page.get_by_role("button", name="Try every style").click()
     page.wait_for_url("**/try/**")
