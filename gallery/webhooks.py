@@ -7,32 +7,28 @@ Signature: ``X-NST-Signature: sha256=<hex>``, the HMAC-SHA256 of ``<timestamp>.<
 the owner's secret (shown once on the account page and rotatable); ``X-NST-Timestamp`` is
 the Unix time of the attempt, so a receiver can refuse replays (older than 5 minutes, say).
 
-Safety: a callback URL must be http(s) and its host must resolve only to public addresses
-(not loopback, private, link-local — the cloud metadata service lives there — reserved,
-multicast or unspecified), checked when it is given and again before every attempt (DNS can
-change); redirects are never followed. ``NST_WEBHOOKS_ALLOW_PRIVATE`` lifts the address check
-(tests, or receivers on a private network).
+Safety: a callback URL must be http(s) and its host must resolve only to globally routable
+unicast addresses (gallery/outbound.py: embedded IPv4 forms unwrapped), checked when it is
+given and again before every attempt, the connection pinned to the addresses of that check;
+redirects are never followed. ``NST_WEBHOOKS_ALLOW_PRIVATE`` lifts the address check (tests,
+or receivers on a private network).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
+import http.client
 import json
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from gallery import jobs
+from gallery import jobs, outbound
 from gallery.errors import ServiceError
 from gallery.jobs import JobContext, JobKind, Result, register
 from gallery.models import Account, Batch, Delivery, Exploration, JobStatus, Stylization
@@ -41,40 +37,14 @@ TIMEOUT = 10  # seconds per attempt
 USER_AGENT = "nstsite-webhooks/1"
 
 
-def check_callback_url(url: str) -> str:
-    """The URL if webhooks may be sent there, else a ServiceError saying why."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServiceError("The callback URL must be an http:// or https:// URL.",
-                           field="callback_url")
-    if parts.username or parts.password:
-        raise ServiceError("The callback URL must not carry a user name or password.",
-                           field="callback_url")
-    if not settings.NST_WEBHOOKS_ALLOW_PRIVATE:
-        for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https"
-                                                                  else 80)):
-            if not _public(address):
-                raise ServiceError(
-                    f"The callback URL's host ({parts.hostname}) is not a public address "
-                    f"({address}); webhooks are only sent to the internet.", field="callback_url")
-    return url
-
-
-def _addresses(host: str, port: int) -> list[str]:
+def check_callback_url(url: str) -> outbound.Target:
+    """Where webhooks for ``url`` may be sent (its checked addresses), else a ServiceError
+    saying why (gallery/outbound.py is the address policy)."""
     try:
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, port,
-                                                                  type=socket.SOCK_STREAM)})
-    except OSError:
-        raise ServiceError(f"The callback URL's host ({host}) could not be found.",
-                           field="callback_url") from None
-
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved
-                or ip.is_multicast or ip.is_unspecified)
+        return outbound.check(url, allow_private=settings.NST_WEBHOOKS_ALLOW_PRIVATE,
+                              what="The callback URL")
+    except outbound.Refused as exc:
+        raise ServiceError(str(exc), field="callback_url") from None
 
 
 # -- the owner's secret ------------------------------------------------------------------
@@ -171,14 +141,6 @@ def exploration_finished(pk) -> None:
                            "url": _link(reverse("api-exploration-detail", args=[found.pk]))})
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a 3xx is the receiver's answer, not an instruction
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 @register
 class DeliveryJob(JobKind):
     name = "webhook"
@@ -188,22 +150,18 @@ class DeliveryJob(JobKind):
     def run(self, row: Delivery, ctx: JobContext) -> Result:
         body = json.dumps({"event": row.event, "delivery": str(row.pk), "data": row.payload},
                           separators=(",", ":")).encode()
-        try:
-            check_callback_url(row.url)  # again: what the name resolves to may have changed
+        try:  # again: what the name resolves to may have changed; the send is pinned to it
+            target = check_callback_url(row.url)
         except ServiceError as exc:
             raise ServiceError(f"Not delivered: {exc}") from None
         stamp = int(time.time())
-        request = urllib.request.Request(row.url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": USER_AGENT,
-            "X-NST-Event": row.event, "X-NST-Delivery": str(row.pk),
-            "X-NST-Timestamp": str(stamp), "X-NST-Signature": sign(secret_of(row.owner_id),
-                                                                   stamp, body)})
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                   "X-NST-Event": row.event, "X-NST-Delivery": str(row.pk),
+                   "X-NST-Timestamp": str(stamp),
+                   "X-NST-Signature": sign(secret_of(row.owner_id), stamp, body)}
         try:
-            with _opener.open(request, timeout=TIMEOUT) as answer:
-                status = answer.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except (OSError, ValueError) as exc:
+            status = outbound.send(target, body=body, headers=headers, timeout=TIMEOUT)
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             self._again(row, ctx, None, f"could not connect: {exc}")
         if not 200 <= status < 300:
             self._again(row, ctx, status, f"the receiver answered {status}")
