@@ -33,8 +33,13 @@ INSTALLED_APPS = [
     "stylize",
 ]
 
+# The security headers come first: every answer passes out through them, including the
+# refusals of the middleware below them (the 413 of the body limit, a 400 for a bad Host)
+# and the error pages (the database-down 503). tests/gallery/test_security_headers.py.
 MIDDLEWARE = [
+    "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "gallery.middleware.upload_size_limit",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -43,8 +48,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "gallery.limits.RefundMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "nstsite.urls"

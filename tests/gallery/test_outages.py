@@ -250,7 +250,8 @@ def test_with_the_database_down_pages_and_api_answer_503_then_recover(private_po
         wait_for(lambda: answers(port), 30)
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": "Token " + "c" * 40}
-        assert _get(f"{base}/explore/")[0] == 200
+        status, _, up_headers = _get(f"{base}/explore/")
+        assert status == 200
         assert _get(f"{base}/api/v1/me/", **auth)[0] == 200
         _migrate_was_the_whole_database_setup(base, url)
 
@@ -259,6 +260,10 @@ def test_with_the_database_down_pages_and_api_answer_503_then_recover(private_po
         assert status == 503 and headers["Content-Type"].startswith("text/html")
         assert "database cannot be reached" in body and "Traceback" not in body
         assert headers["Retry-After"] == "60"
+        security = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+                    "Referrer-Policy", "Cross-Origin-Opener-Policy")
+        assert all(up_headers.get(h) for h in security)
+        assert {h: headers.get(h) for h in security} == {h: up_headers[h] for h in security}
         status, body, headers = _get(f"{base}/api/v1/me/", **auth)
         assert status == 503 and headers["Content-Type"] == "application/json"
         assert json.loads(body)["code"] == "unavailable"
