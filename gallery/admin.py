@@ -9,6 +9,7 @@ from gallery import services
 from gallery.models import Photo, Style, Stylization, StylizationStyle, WorkerHeartbeat
 from gallery.styles import STYLE_SIDE, style_refresh, unique_slug
 from stylize import images
+from stylize.engine import EngineError, check_picture
 
 
 def _thumb(url, size=64):
@@ -37,7 +38,8 @@ class StyleAdminForm(forms.ModelForm):
         try:
             img = images.open_image(upload, max_bytes=settings.NST_MAX_UPLOAD_BYTES,
                                     max_pixels=settings.NST_MAX_PIXELS)
-        except images.ImageError as exc:
+            check_picture(*img.size)  # a 1-px-thin style would break every render using it
+        except (images.ImageError, EngineError) as exc:
             raise forms.ValidationError(str(exc)) from None
         img = images.fit(images.flatten(img), STYLE_SIDE)
         return ContentFile(images.encode(img, "JPEG", quality=92), name="style.jpg")

@@ -22,7 +22,7 @@ from gallery.downloads import DOWNLOAD_FORMATS, download_name
 from gallery.errors import ServiceError
 from gallery.models import Batch, Photo, Style, Stylization
 from gallery.services import check_picture_options, new_picture, photo_with_files
-from stylize.engine import EngineError, check_render_size
+from stylize.engine import EngineError, check_picture
 
 
 def batch_create(
@@ -67,7 +67,7 @@ def batch_create(
         every = [*photos, *new]
         for photo in every:
             try:
-                check_render_size(photo.width, photo.height, max_side)
+                check_picture(photo.width, photo.height, max_side)
             except EngineError as exc:
                 raise ServiceError(f"{photo.stem}: {exc}", field="max_side") from None
         with transaction.atomic():

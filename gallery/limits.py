@@ -122,6 +122,19 @@ def refund(spent: Usage) -> Usage:
     return Usage(spent.budget, spent.used - len(spent.spend_ids), True, spent.reset_in)
 
 
+def give_back(scope: str, ident: str, count: int) -> int:
+    """Return ``count`` of ``ident``'s newest spends of ``scope`` (a clip that held fewer
+    seconds than were charged for its header's claim); how many were returned."""
+    budget = Budget.for_scope(scope)
+    if budget is None or count <= 0:
+        return 0
+    key = _key(budget, ident)
+    with transaction.atomic():
+        newest = list(Spend.objects.filter(key=key).order_by("-at", "-pk")
+                      .values_list("pk", flat=True)[:count])
+        return Spend.objects.filter(pk__in=newest).delete()[0]
+
+
 def prune() -> int:
     """Delete spends older than any window (housekeeping)."""
     cutoff = timezone.now() - timedelta(seconds=LONGEST_WINDOW)
@@ -142,9 +155,10 @@ def signup_budget() -> Budget:
 
 
 def user_budgets(user) -> dict[str, Usage]:
-    """A signed-in user's render and upload budgets, for the create page and /api/v1/me/."""
+    """A signed-in user's budgets (renders, uploads, seconds of video), for the create page
+    and /api/v1/me/."""
     found = {}
-    for scope in ("renders", "uploads"):
+    for scope in ("renders", "uploads", "videos"):
         budget = Budget.for_scope(scope)
         if budget is not None:
             found[scope] = usage(budget, f"user:{user.pk}")
@@ -256,12 +270,17 @@ def charge_batch(request, *, uploads: int, pictures: int) -> None:
                      need=f"This batch needs {pictures} renders")
 
 
+def paid_seconds(seconds: float) -> int:
+    """What a clip of ``seconds`` costs of the ``videos`` budget (whole seconds, at least 1)."""
+    return max(1, math.ceil(seconds))
+
+
 def charge_seconds(request):
     """For clips: a callback that spends the ``videos`` budget in seconds of video once the
     clip's length is known, and refuses (429) when it cannot."""
 
     def spend_seconds(seconds: float) -> None:
-        need = max(1, math.ceil(seconds))
+        need = paid_seconds(seconds)
         charge_or_refuse(request, "videos", need, need=f"This clip is {need} s long",
                          of_unit=" seconds of video")
 

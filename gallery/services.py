@@ -23,7 +23,7 @@ from gallery.models import Photo, Style, Stylization, StylizationStyle
 from gallery.render import LARGE_SIDE, THUMB_SIDE, output_side
 from gallery.storage import save_with_files, write_files
 from stylize import images
-from stylize.engine import EngineError, check_options, check_proportions, check_render_size
+from stylize.engine import EngineError, check_options, check_picture
 
 
 def _decode_upload(upload, field: str = "photo") -> images.Image.Image:
@@ -32,7 +32,7 @@ def _decode_upload(upload, field: str = "photo") -> images.Image.Image:
         img = images.open_image(
             upload, max_bytes=settings.NST_MAX_UPLOAD_BYTES, max_pixels=settings.NST_MAX_PIXELS
         )
-        check_proportions(*img.size)
+        check_picture(*img.size)
     except images.ImageError as exc:
         raise ServiceError(str(exc), code=exc.code, field=field) from None
     except EngineError as exc:
@@ -106,7 +106,7 @@ def stylization_create(
         photo = photo_with_files(owner=owner, upload=upload, original_name=original_name)
         new_files = (photo.image, photo.thumbnail)
     try:
-        check_render_size(photo.width, photo.height, max_side)
+        check_picture(photo.width, photo.height, max_side)
     except EngineError as exc:
         for field in new_files:
             field.storage.delete(field.name)

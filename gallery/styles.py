@@ -13,7 +13,7 @@ from gallery.errors import ServiceError
 from gallery.models import Style
 from gallery.storage import save_with_files, write_files
 from stylize import images
-from stylize.engine import Engine, EngineError, check_proportions
+from stylize.engine import Engine, EngineError, check_picture
 
 STYLE_SIDE = 512
 THUMB_SIDE = 256
@@ -88,7 +88,7 @@ def style_create(*, owner, upload, name: str, artist: str = "", description: str
     try:
         img = images.open_image(upload, max_bytes=settings.NST_MAX_UPLOAD_BYTES,
                                 max_pixels=settings.NST_MAX_PIXELS)
-        check_proportions(*img.size)  # a 1-px-thin style breaks every render that uses it
+        check_picture(*img.size)  # a 1-px-thin style breaks every render that uses it
     except images.ImageError as exc:
         raise ServiceError(str(exc), code=exc.code, field="image") from None
     except EngineError as exc:

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
-from gallery import jobs
+from gallery import jobs, limits
 from gallery.errors import ServiceError
 from gallery.jobs import JobContext, JobKind, Result, register
 from gallery.models import Style, Video
 from gallery.styles import style_input
 from stylize import video
-from stylize.engine import EngineError, check_options, is_vector
+from stylize.engine import EngineError, check_options, check_picture, is_vector
 from stylize.runtime import configured_engine
 
 PREVIEW_SIDE = 320
@@ -72,6 +72,14 @@ def video_create(*, owner, upload, style: Style, strength: float = 1.0,
         raise ServiceError(str(exc)) from None
     jobs.require_broker()
     info, path = probe_upload(upload)
+    width, height = video.output_size(info.width, info.height, max_side)
+    try:  # the renderer's own rule, asked now: what it would refuse is refused here
+        check_picture(width, height, max(width, height), what="clip")
+    except EngineError as exc:
+        _forget(upload, path)
+        raise ServiceError(str(exc).replace(f"({width} × {height} px)",
+                                            f"({info.width} × {info.height} px)"),
+                           field="video") from None
     if charge is not None:
         try:
             charge(info.seconds)
@@ -80,7 +88,6 @@ def video_create(*, owner, upload, style: Style, strength: float = 1.0,
             raise
     name = os.path.basename(getattr(upload, "name", "") or "clip.mp4")[:255]
     ext = os.path.splitext(name)[1].lower()
-    width, height = video.output_size(info.width, info.height, max_side)
     row = Video(owner=owner, original_name=name, style=style, style_name=style.name,
                 strength=strength, preserve_color=preserve_color, max_side=max_side,
                 brush_scale=brush_scale, deflicker=deflicker, seconds=info.seconds,
@@ -173,22 +180,32 @@ class VideoJob(JobKind):
 
             try:
                 stats = self._render(source, target, stylize_and_keep, row, progress)
-            except video.VideoError as exc:  # a clip that lied about itself
+            except video.VideoError as exc:  # a clip that lied about itself: nothing kept
+                row.source.storage.delete(row.source.name)
+                Video.objects.filter(pk=row.pk).update(source="")
                 raise ServiceError(str(exc)) from None
             with open(target, "rb") as fh:
                 data = fh.read()
         buf = io.BytesIO()
         previews[0].save(buf, "WEBP", save_all=True, append_images=previews[1:],
                          duration=round(1000 * every / max(row.fps, 1)), loop=0, quality=70)
+        # The budget counts what was rendered: seconds charged for the header's claim but
+        # not in the clip are given back (more than was charged is never rendered).
+        limits.give_back("videos", f"user:{row.owner_id}",
+                         limits.paid_seconds(row.seconds) - limits.paid_seconds(stats.seconds - 0.01))
         return Result(
             files={"output": ("results", data, ".mp4"),
                    "preview": ("results", buf.getvalue(), ".webp")},
             fields={"width": stats.width, "height": stats.height, "frames": stats.frames,
-                    "audio": stats.audio, "flicker": stats.flicker})
+                    "audio": stats.audio, "flicker": stats.flicker,
+                    "seconds": round(stats.seconds, 3)})
 
     @staticmethod
     def _render(source, target, stylize, row: Video, progress):
+        seconds = min(limits.paid_seconds(row.seconds), settings.NST_VIDEO_MAX_SECONDS)
         return video.render(source, target, stylize, max_side=row.max_side,
                             deflicker=row.deflicker, progress=progress, total=row.frames,
-                            max_frames=int(settings.NST_VIDEO_MAX_SECONDS * max(row.fps, 1)
-                                           * 1.1) + 10)
+                            limits=video.Limits(
+                                seconds=seconds,
+                                frames=int(seconds * max(row.fps, 1) * 1.1) + 10))
+

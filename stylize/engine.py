@@ -79,11 +79,11 @@ def check_options(
     return [x / total for x in w]
 
 
-def check_proportions(width: int, height: int) -> None:
+def check_proportions(width: int, height: int, what: str = "picture") -> None:
     """Refuse a picture too long and thin to be stylized at any size."""
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise EngineError(
-            f"This picture is too long and thin ({width} × {height} px): pictures up to "
+            f"This {what} is too long and thin ({width} × {height} px): {what}s up to "
             f"{MAX_ASPECT}:1 can be stylized. Crop it and try again.")
 
 
@@ -96,6 +96,16 @@ def check_render_size(width: int, height: int, max_side: int) -> None:
         raise EngineError(
             f"At {max_side} px this picture would be only {short} px {side}; "
             f"choose a larger output size.")
+
+
+def check_picture(width: int, height: int, max_side: int | None = None, *,
+                  what: str = "picture") -> None:
+    """The one rule for what can be stylized: not too long and thin, and (at ``max_side``)
+    a shorter side the network can work on. Uploads (photos, styles, clips) and the renderer
+    itself all ask this, so nothing accepted at upload is refused at render."""
+    check_proportions(width, height, what)
+    if max_side is not None:
+        check_render_size(width, height, max_side)
 
 
 def fit_area(size: tuple[int, int], max_pixels: int, multiple: int = 4) -> tuple[int, int]:
@@ -152,8 +162,7 @@ class Engine:
             weights=[w for _, w in styles],
         )
         photo = content if isinstance(content, Image.Image) else images.open_image(content)
-        check_proportions(*photo.size)
-        check_render_size(*photo.size, max_side)
+        check_picture(*photo.size, max_side)
         photo = images.fit(photo, max_side)
         if self.max_pixels and photo.width * photo.height > self.max_pixels:
             photo = photo.resize(fit_area(photo.size, self.max_pixels), Image.Resampling.LANCZOS)

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 MAX_FRAME_PIXELS = 40_000_000  # a header claiming giant frames is refused before decoding
+MAX_FRAME_SIDE = 16384
 LOW_SIDE = 24  # the low-resolution version flicker reduction works on (its long side)
 # (24 px and keep 0.75: the most steadying that keeps every frame within the fidelity
 # contract against its own single-picture render; 48 px strayed 23 % of the style scale.)
@@ -79,7 +80,7 @@ def probe(source, *, max_seconds: float, max_bytes: int | None = None) -> ClipIn
         width, height = codec.width, codec.height
         if not width or not height:
             raise VideoError("The clip's frame size could not be read.")
-        if width * height > MAX_FRAME_PIXELS or max(width, height) > 16384:
+        if width * height > MAX_FRAME_PIXELS or max(width, height) > MAX_FRAME_SIDE:
             raise VideoError(f"The clip's frames are {width} × {height} px; that is larger than "
                              "any video we accept.", code="too_large")
         fps = stream.average_rate or stream.guessed_rate or Fraction(25)
@@ -97,6 +98,7 @@ def probe(source, *, max_seconds: float, max_bytes: int | None = None) -> ClipIn
             raise VideoError("This is a still picture, not a clip: stylize it as a photo.",
                              code="unsupported")
         audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+        codec.options = {"max_pixels": str(MAX_FRAME_PIXELS)}  # even the first frame's own size
         try:  # the first frame decodes: the codec is supported and the data is not garbage
             next(container.decode(video=0))
         except StopIteration:
@@ -168,6 +170,56 @@ class RenderStats:
     fps: Fraction
     audio: str  # "copied", "re-encoded" or "none"
     flicker: float | None  # output change over input change (None: fewer than 2 frames)
+    seconds: float = 0.0  # the running time of the frames rendered (their own timestamps)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a clip may hold, checked on every decoded frame: its header is only a claim.
+    ``seconds`` bounds the running time by the frames' own timestamps, ``frames`` the count
+    (0: no limit); ``pixels`` and ``side`` each frame, and FFmpeg is told ``pixels`` too, so
+    a giant frame is refused before its picture is allocated."""
+
+    seconds: float = math.inf
+    frames: int = 0
+    pixels: int = MAX_FRAME_PIXELS
+    side: int = MAX_FRAME_SIDE
+
+
+class _Timeline:
+    """Checks each decoded frame against the limits as it comes; knows the running time."""
+
+    def __init__(self, limits: Limits, fps: Fraction):
+        self.limits, self.step = limits, 1 / float(fps)
+        self.count, self.start, self.elapsed = 0, None, 0.0
+
+    def check(self, frame) -> None:
+        limits, n = self.limits, self.count + 1
+        w, h = frame.width, frame.height
+        if w * h > limits.pixels or max(w, h) > limits.side:
+            raise VideoError(f"Frame {n} of the clip is {w} × {h} px, larger than any video we "
+                             "accept (its header said otherwise); it was not rendered.",
+                             code="too_large")
+        if limits.frames and n > limits.frames:
+            raise VideoError("The clip has more frames than its header says; it was not "
+                             "rendered.", code="too_large")
+        at = frame.time if frame.time is not None else self.count * self.step
+        self.start = at if self.start is None else self.start
+        elapsed = max(at - self.start, 0.0)
+        if elapsed + self.step > limits.seconds + 0.05:  # this frame would run past it
+            raise VideoError(f"The clip runs past {_duration(limits.seconds)}, longer than its "
+                             "header says; it was not rendered.", code="too_large")
+        self.count, self.elapsed = n, max(self.elapsed, elapsed)
+
+    @property
+    def seconds(self) -> float:
+        return self.elapsed + self.step if self.count else 0.0
+
+    def undecodable(self) -> VideoError:
+        return VideoError(f"Frame {self.count + 1} of the clip could not be decoded: it is "
+                          "damaged, or larger than the "
+                          f"{self.limits.pixels / 1e6:.0f}-megapixel frames we accept.",
+                          code="damaged")
 
 
 def frames_of(source) -> Iterator[Image.Image]:
@@ -183,10 +235,11 @@ def frames_of(source) -> Iterator[Image.Image]:
 
 def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_side: int,
            deflicker: bool = True, progress: Callable[[int, int], None] | None = None,
-           total: int = 0, max_frames: int = 0) -> RenderStats:
+           total: int = 0, limits: Limits = Limits()) -> RenderStats:
     """Stylize every frame of ``source`` into an H.264 MP4 at ``dest`` (a path or a
     writable file), the audio copied through. ``stylize`` gets and returns RGB pictures.
-    ``max_frames`` (0: no limit) stops a clip with more frames than its header promised."""
+    Every decoded frame is checked against ``limits`` before it is used; the first one that
+    crosses them stops the render with a VideoError."""
     import av
 
     steady = Deflicker() if deflicker else None
@@ -195,7 +248,9 @@ def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_s
                                          options={"movflags": "+faststart"}) as out:
         vin = src.streams.video[0]
         vin.thread_type = "AUTO"
+        vin.codec_context.options = {"max_pixels": str(limits.pixels)}
         fps = vin.average_rate or vin.guessed_rate or Fraction(25)
+        timeline = _Timeline(limits, Fraction(fps))
         width, height = output_size(vin.codec_context.width, vin.codec_context.height, max_side)
         vout = out.add_stream("libx264", rate=fps)
         vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
@@ -221,10 +276,12 @@ def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_s
                     for frame in packet.decode():
                         out.mux(aout.encode(frame))
                 continue
-            for frame in packet.decode():
-                if max_frames and count >= max_frames:
-                    raise VideoError("The clip has more frames than its header says; it was "
-                                     "not rendered.")
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                raise timeline.undecodable() from None
+            for frame in frames:
+                timeline.check(frame)
                 picture = frame.to_image()
                 if picture.size != (width, height):
                     picture = picture.resize((width, height), Image.Resampling.LANCZOS)
@@ -243,7 +300,8 @@ def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_s
         out.mux(vout.encode(None))
         if aout is not None and audio == "re-encoded":
             out.mux(aout.encode(None))
-    return RenderStats(count, width, height, Fraction(fps), audio, change.ratio())
+    return RenderStats(count, width, height, Fraction(fps), audio, change.ratio(),
+                       timeline.seconds)
 
 
 class _Change:

@@ -78,3 +78,38 @@ def clip(path, *, size=(160, 96), frames=24, fps=12, seed=0, audio=True, codec="
             for packet in sound.encode():
                 out.mux(packet)
     return path
+
+
+def claim_duration(path, seconds: float):
+    """Rewrite a Matroska clip's header to claim ``seconds`` (its Segment Duration, a float in
+    milliseconds), whatever its frames hold: a clip whose header lies."""
+    import struct
+    from pathlib import Path
+
+    data = bytearray(Path(path).read_bytes())
+    at = data.find(b"\x44\x89\x88")  # the Duration element, an 8-byte float
+    assert at > 0, "no Duration element"
+    data[at + 3:at + 11] = struct.pack(">d", seconds * 1000.0)
+    Path(path).write_bytes(bytes(data))
+    return path
+
+
+def giant_frame_clip(path, *, size=(160, 120), giant=(16000, 16000), frames=12, at=6, fps=12):
+    """A Motion-JPEG clip in Matroska whose header says ``size`` while frame ``at`` (counted
+    from 0) is a ``giant`` JPEG: each JPEG carries its own size, which only decoding reveals."""
+    from fractions import Fraction
+
+    import av
+
+    def jpeg(w, h, shade):
+        return encoded(Image.new("L", (w, h), shade), "JPEG", quality=50)
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mjpeg", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuvj420p"
+        for n in range(frames):
+            packet = av.Packet(jpeg(*giant, 90) if n == at else jpeg(*size, 20 + 10 * n))
+            packet.stream, packet.pts, packet.dts = stream, n, n
+            packet.time_base = Fraction(1, fps)
+            out.mux(packet)
+    return path

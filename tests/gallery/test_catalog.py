@@ -227,6 +227,10 @@ def test_admin_style_uploads_are_checked_and_reencoded(client, staff):
     r = c.post(url, {**form, "image": ico})
     assert r.status_code == 200 and "not an image we can read" in r.content.decode()
     assert stored_files() == before and not Style.objects.filter(slug="admin-style").exists()
+    thin = SimpleUploadedFile("thin.png", encoded(Image.new("RGB", (1200, 40), "red")))
+    r = c.post(url, {**form, "image": thin})  # it would break every render that used it
+    assert r.status_code == 200 and "too long and thin (1200 × 40 px)" in r.content.decode()
+    assert stored_files() == before and not Style.objects.filter(slug="admin-style").exists()
 
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"

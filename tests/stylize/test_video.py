@@ -181,4 +181,60 @@ def _mean_abs(a: Image.Image, b: Image.Image) -> float:
 
 def test_more_frames_than_promised_stop_the_render(tmp_path, pan):
     with pytest.raises(video.VideoError, match="more frames than its header says"):
-        video.render(pan, str(tmp_path / "x.mp4"), lambda im: im, max_side=320, max_frames=10)
+        video.render(pan, str(tmp_path / "x.mp4"), lambda im: im, max_side=320,
+                     limits=video.Limits(frames=10))
+
+
+def test_a_header_that_claims_1_s_of_16_stops_the_render_at_the_limit(tmp_path):
+    from tests.imagegen import claim_duration
+
+    lying = claim_duration(clip(tmp_path / "long.mkv", size=(64, 48), frames=64, fps=4,
+                                audio=False, container="matroska"), 1.0)
+    info = video.probe(str(lying), max_seconds=15)
+    assert info.seconds == pytest.approx(1.0)  # what the header claims
+    seen = []
+    with pytest.raises(video.VideoError, match=r"runs past 1\.0 s, longer than its header says"):
+        video.render(str(lying), str(tmp_path / "out.mp4"), lambda im: seen.append(1) or im,
+                     max_side=64, limits=video.Limits(seconds=1.0))
+    assert len(seen) == 4  # the frames at 0, 0.25, 0.5 and 0.75 s; not one more
+
+
+def test_the_running_time_counts_the_frames_rendered(tmp_path):
+    honest = clip(tmp_path / "two.mkv", size=(64, 48), frames=8, fps=4, audio=False,
+                  container="matroska")
+    stats = video.render(str(honest), str(tmp_path / "out.mp4"), lambda im: im, max_side=64,
+                         limits=video.Limits(seconds=2.0))
+    assert (stats.frames, stats.seconds) == (8, pytest.approx(2.0))
+
+
+def test_a_giant_frame_after_small_ones_is_refused_without_being_decoded(tmp_path):
+    """The header says 160 × 120; frame 7 is 16000 × 16000 (256 MP, 768 MB as RGB). FFmpeg
+    is told the limit, so the frame is refused before its picture is allocated."""
+    import resource
+
+    from tests.imagegen import giant_frame_clip
+
+    sneaky = giant_frame_clip(tmp_path / "sneaky.mkv")
+    info = video.probe(str(sneaky), max_seconds=15)
+    assert (info.width, info.height) == (160, 120)
+    seen = []
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(video.VideoError, match="Frame 7 of the clip could not be decoded: it is "
+                       "damaged, or larger than the 40-megapixel frames we accept"):
+        video.render(str(sneaky), str(tmp_path / "out.mp4"), lambda im: seen.append(1) or im,
+                     max_side=160)
+    assert len(seen) == 6
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200, f"the giant frame was decoded ({grown_mb:.0f} MB more)"
+
+
+def test_a_frame_over_a_smaller_pixel_limit_is_refused_too(tmp_path):
+    from tests.imagegen import giant_frame_clip
+
+    sneaky = giant_frame_clip(tmp_path / "bigger.mkv", giant=(1600, 1200), at=2)
+    with pytest.raises(video.VideoError, match="Frame 3 of the clip could not be decoded"):
+        video.render(str(sneaky), str(tmp_path / "out.mp4"), lambda im: im, max_side=160,
+                     limits=video.Limits(pixels=1_000_000))
+    # within the limit the same clip renders: every frame resized to the header's size
+    stats = video.render(str(sneaky), str(tmp_path / "ok.mp4"), lambda im: im, max_side=160)
+    assert (stats.frames, stats.width, stats.height) == (12, 160, 120)
