@@ -53,7 +53,13 @@ browser:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null; \
 	  else echo "The tests need Debian's chromium and nginx: sudo apt-get install chromium nginx-light"; exit 1; fi; }
 
-test: install-test browser
+# axe-core (npm) for the accessibility test: injected into pages by the test, never served.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The tests need Node.js and npm (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: install-test browser node_modules/.installed
 	$(PY) -m pytest
 
 lint: install-test
@@ -65,4 +71,4 @@ bench: install-test
 	$(PY) bench/video.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache node_modules

@@ -7,7 +7,7 @@
       const frame = root.querySelector('.explore-frame[data-style="' + p.style + '"]');
       if (frame && !frame.querySelector("img")) {
         const img = new Image();
-        img.alt = p.name;
+        img.alt = "";  // the style's name is the text beside it
         img.src = p.url;
         frame.replaceChildren(img);
         frame.closest("button").disabled = false;
