@@ -1,5 +1,9 @@
 """Entry points for django-q2. Thin on purpose: the job system does the work."""
 
+import logging
+
+log = logging.getLogger(__name__)
+
 
 def run_next_job(reason: str = "") -> str:
     """A kick: claim the fairest runnable job of any kind and run it (gallery/jobs)."""
@@ -17,11 +21,17 @@ def housekeeping() -> int:
     from gallery.jobs import reaper, scheduler
 
     count = reaper.reap()
+    if count:
+        log.info("housekeeping: %d job%s of a stopped worker put back in the queue", count,
+                 "s" if count != 1 else "")
     if count or scheduler.pick() is not None:
         jobs.enqueue("housekeeping")
     if limits.spend(limits.Budget("sweeps", 1, 3600), "all").allowed:
-        services.files_sweep()
+        swept = services.files_sweep()
         limits.prune()
+        if swept:
+            log.info("housekeeping: %d stored file%s that nothing refers to deleted", swept,
+                     "s" if swept != 1 else "")
     return count
 
 

@@ -216,8 +216,11 @@ if env_bool("BEHIND_TLS_PROXY", False):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_routine": {"()": "nstsite.logs.QuietRoutine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The minute-by-minute housekeeping lines only at DEBUG (nstsite/logs.py).
+    "loggers": {"django-q": {"filters": ["quiet_routine"]}},
 }
 
 # REST API (gallery/api, docs/api.md). Throttles are per user (per IP for the token
