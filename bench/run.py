@@ -237,7 +237,13 @@ def side_by_side(engines: dict, vec) -> dict:
 
 
 def main(runs: int) -> dict:
+    from stylize import runtime_choice
+
     results: dict = {"machine": f"{platform.machine()}, {_cores()} cores, {_simd()}", "runs": runs}
+    began = time.perf_counter()  # NST_RUNTIME=auto, measured afresh (no cached verdict)
+    choice, _, record = runtime_choice.measure()
+    results["auto"] = {"runtime": choice.runtime, "reason": choice.reason,
+                       "seconds": time.perf_counter() - began, "cases": record["cases"]}
     # Memory first, in fresh processes, before this one has grown.
     for runtime in RUNTIMES:
         for side in SIZES:  # the worst of 3 fresh processes (1 at 4096²)
@@ -253,6 +259,31 @@ def main(runs: int) -> dict:
     results["explorer"] = explorer(engines, runs)
     results["side_by_side"] = side_by_side(engines, vec)
     return results
+
+
+def targets(r: dict) -> str:
+    """Issue 18's targets, as ratios within this run; "auto" is what NST_RUNTIME=auto chose."""
+    auto = r["auto"]["runtime"]
+    short = "ov" if auto == "openvino" else "ort"
+    row = r["sizes"][1024]
+    big = r[f"{auto}_rss_4096"]
+    e = r["explorer"]
+
+    def mark(ok):
+        return "✓" if ok else "✗"
+
+    speed = row[f"{short}_s"] / row["ort_plain_s"]
+    explore = e[f"{auto}_s"] / e["onnxruntime_s"]
+    return "\n".join([
+        f"- auto chose **{auto}** here in {r['auto']['seconds']:.1f} s: {r['auto']['reason']}",
+        f"- 1024²: engine {row[f'{short}_s']:.3f} s vs plain shipped graph on onnxruntime "
+        f"{row['ort_plain_s']:.3f} s = **{speed:.2f}×** (target ≤ 0.60) {mark(speed <= 0.60)}",
+        f"- 4096²: {big['size'][0]}×{big['size'][1]}, fresh-process peak RSS "
+        f"**{big['peak_rss_mb']:.0f} MB** (target full size, ≤ 1536 MB) "
+        f"{mark(big['size'] == [4096, 4096] and big['peak_rss_mb'] <= 1536)}",
+        f"- Try every style ({e['styles']} previews): {e[f'{auto}_s']:.2f} s vs "
+        f"{e['onnxruntime_s']:.2f} s before = **{explore:.2f}×** (target ≤ 0.65) "
+        f"{mark(explore <= 0.65)}"])
 
 
 def _simd() -> str:
@@ -324,3 +355,5 @@ if __name__ == "__main__":
     res = main(args.runs)
     (ROOT / "bench" / "results.json").write_text(json.dumps(res, indent=2) + "\n")
     print(table(res))
+    print()
+    print(targets(res))

@@ -294,6 +294,8 @@ class WorkerHeartbeat(models.Model):
     seen = models.DateTimeField(help_text="The database's clock, so hosts' clocks never matter.")
     job = models.CharField(max_length=80, blank=True, help_text="The job it holds, if any.")
     stopping = models.BooleanField(default=False)
+    runtime = models.CharField(max_length=400, blank=True,
+                               help_text="What it renders with, and why (once its engine is loaded).")
 
     class Meta:
         ordering = ["-seen"]

@@ -152,6 +152,9 @@ NST_THREADS = env_int("NST_THREADS", 0, minimum=0)  # 0: one per core
 # onnxruntime (the fallback), or auto: OpenVINO where it is exact, else onnxruntime.
 NST_RUNTIME = env_choice("NST_RUNTIME", "auto", ("auto", "openvino", "onnxruntime"))
 NST_COMPILE_CACHE_DIR = env_str("NST_COMPILE_CACHE_DIR", str(DATA_DIR / "openvino-cache"))
+# Where NST_RUNTIME=auto keeps its measured verdict (stylize/runtime_choice.py).
+NST_RUNTIME_VERDICT_FILE = env_str("NST_RUNTIME_VERDICT_FILE",
+                                   str(Path(NST_COMPILE_CACHE_DIR) / "runtime-verdict.json"))
 TFHUB_CACHE_DIR = env_str("TFHUB_CACHE_DIR", str(DATA_DIR / "tfhub-cache"))
 
 # Jobs (gallery/jobs). The database is the queue of record; a django-q2 task only wakes a

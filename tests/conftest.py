@@ -15,3 +15,14 @@ def _media_root(settings, tmp_path):
     if on_s3():
         options = {**default["OPTIONS"], "location": f"tests/{uuid.uuid4().hex}"}
         settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+
+
+def pytest_configure(config):
+    """Every process the tests start (real workers, gunicorn, the CLI) keeps NST_RUNTIME=auto's
+    verdict in the same file as this one, so a test run measures it once, not per worker
+    (tests/stylize/test_runtime_choice.py measures it for real)."""
+    import os
+
+    from django.conf import settings
+
+    os.environ.setdefault("NST_RUNTIME_VERDICT_FILE", settings.NST_RUNTIME_VERDICT_FILE)

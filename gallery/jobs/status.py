@@ -67,6 +67,7 @@ def health() -> dict:
         report["workers"].append({"name": hb.name, "host": hb.host, "pid": hb.pid,
                                   "alive": seen <= dead_after, "seen_seconds_ago": seen,
                                   "job": hb.job, "stopping": hb.stopping,
+                                  "runtime": hb.runtime or None,
                                   "up_seconds": _seconds(now, hb.started)})
     alive = sum(w["alive"] for w in report["workers"])
     if not alive:

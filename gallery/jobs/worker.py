@@ -56,6 +56,7 @@ class _State:
     idle_since = time.monotonic()
     idle_wall = None  # wall-clock time it last became idle
     registered = False
+    runtime = ""  # "openvino 2026.4.1 — auto: OpenVINO kept the fidelity contract here (…)"
 
 
 _state = _State()
@@ -75,7 +76,8 @@ def identity() -> str:
 
 def beat() -> None:
     """Write this process's row with the database's clock (hosts' clocks may disagree)."""
-    fields = {"seen": Now(), "job": _state.job, "stopping": _state.stopping}
+    fields = {"seen": Now(), "job": _state.job, "stopping": _state.stopping,
+              "runtime": _state.runtime[:400]}
     if not WorkerHeartbeat.objects.filter(name=identity()).update(**fields):
         WorkerHeartbeat.objects.create(name=identity(), host=HOST, pid=os.getpid(),
                                        cluster=_state.cluster, **fields)
@@ -106,13 +108,27 @@ def _warm_up_engine_soon() -> None:
         try:
             from stylize.runtime import configured_engine
 
-            configured_engine().warm_up()
+            engine = configured_engine()  # NST_RUNTIME=auto measures here, once a machine
+            engine.warm_up()
+            _state.runtime = describe(engine)
+            log.info("worker %s renders with %s", identity(), _state.runtime)
+            beat()  # shown at once in /healthz and `manage.py jobs`
         except Exception:  # the first job will report it properly
             log.warning("engine warm-up failed", exc_info=True)
         finally:
             db.connections.close_all()
 
     threading.Thread(target=warm, name="nst-warm-up", daemon=True).start()
+
+
+def describe(engine) -> str:
+    """What an engine renders with and why: "openvino 2026.4.1 — auto: OpenVINO kept …"."""
+    runtime = getattr(engine, "runtime", "") or engine.name
+    version = engine.model_id.rsplit(runtime, 1)[-1].strip(" )") if runtime in engine.model_id \
+        else ""
+    label = f"{runtime} {version}".strip()
+    reason = getattr(engine, "runtime_reason", "")
+    return f"{label} — {reason}" if reason else label
 
 
 def _pump(interval: float) -> None:

@@ -13,7 +13,7 @@ def catalog(transactional_db, tmp_path):
     """Six real catalog styles (generated like the default catalog, smaller)."""
     from gallery.styles import catalog_load
     from stylize import catalog
-    from stylize.engine import get_engine
+    from stylize.backends import get_engine
 
     catalog.build(tmp_path / "styles", side=128, only=[0, 1, 3, 7, 13, 19])
     catalog_load(directory=tmp_path / "styles", engine=get_engine())

@@ -14,7 +14,7 @@ from PIL import Image
 from gallery.models import ExplorationPreview, Style, Stylization
 from gallery.styles import catalog_load, style_create
 from stylize import catalog
-from stylize.engine import get_engine
+from stylize.backends import get_engine
 from tests.gallery.conftest import client_for, upload
 from tests.imagegen import encoded, painting
 from tests.storage import picture, read, stored_files

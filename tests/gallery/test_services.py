@@ -12,7 +12,7 @@ from gallery.jobs import lifecycle
 from gallery.jobs.kinds import kind_named
 from gallery.models import Photo, Style, Stylization, WorkerHeartbeat
 from gallery.styles import style_vector
-from stylize.engine import get_engine
+from stylize.backends import get_engine
 from tests.gallery.conftest import upload
 from tests.imagegen import encoded, photo
 from tests.storage import exists, overwrite, picture, read, stored_files

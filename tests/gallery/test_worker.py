@@ -4,6 +4,9 @@ the fair queue across users, and /healthz while a worker is busy or gone.
 tests/test_scale_out.py runs this module again on PostgreSQL with the Redis broker."""
 
 import io
+import os
+import subprocess
+import sys
 
 from django.urls import reverse
 from PIL import Image
@@ -13,7 +16,9 @@ from gallery.jobs import scheduler
 from gallery.models import Stylization, WorkerHeartbeat
 from tests.gallery.conftest import client_for, upload
 from tests.gallery.qcluster import (
+    ROOT,
     all_done,
+    database_url,
     queue_renders,
     wait_for,
 )
@@ -89,3 +94,12 @@ def test_a_new_worker_compiles_its_network_before_any_job(start_qcluster, tmp_pa
     cache = tmp_path / "worker-var" / "openvino-cache"  # NST_COMPILE_CACHE_DIR's default
     wait_for(lambda: cache.exists() and any(cache.glob("*.blob")), 60, cluster, every=0.2)
     assert not Stylization.objects.exists()  # no job asked for it
+    # What it renders with, and why, in /healthz and `manage.py jobs`:
+    wait_for(lambda: WorkerHeartbeat.objects.exclude(runtime="").exists(), 30, cluster)
+    from django.test import Client
+
+    [worker] = [w for w in Client().get("/healthz").json()["workers"] if w["alive"]]
+    assert worker["runtime"].startswith("openvino 20") and "NST_RUNTIME=openvino" in worker["runtime"]
+    out = subprocess.run([sys.executable, "manage.py", "jobs"], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "DATABASE_URL": database_url()})
+    assert f"renders with {worker['runtime']}" in out.stdout, out.stdout + out.stderr

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from stylize import embedded, images
-from stylize.engine import EngineError, ModelError, get_engine
+from stylize.backends import get_engine
+from stylize.engine import EngineError, ModelError
 from tests.imagegen import painting, photo
 
 
@@ -198,13 +199,14 @@ def test_wrong_model_files_name_the_expected_package_version(monkeypatch):
 
 
 def test_one_engine_per_process_even_under_concurrent_first_use():
-    import stylize.engine as engine_mod
+    import stylize.backends as backends
 
-    key = ("embedded", 1, None, "auto", None)
-    engine_mod._engines.pop(key, None)
+    key = ("embedded", 1, None, "onnxruntime", None, None)
+    backends._engines.pop(key, None)
     got = []
     threads = [
-        threading.Thread(target=lambda: got.append(get_engine("embedded", threads=1)))
+        threading.Thread(target=lambda: got.append(get_engine("embedded", threads=1,
+                                                              runtime="onnxruntime")))
         for _ in range(4)
     ]
     for t in threads:
@@ -216,8 +218,8 @@ def test_one_engine_per_process_even_under_concurrent_first_use():
 
 def test_the_embedded_engine_never_imports_tensorflow_or_django():
     code = (
-        "import sys; from stylize.engine import get_engine; from tests.imagegen import photo;"
-        "e = get_engine(); e.stylize(photo(64, 64), [(photo(64, 64, seed=3), 1)]);"
+        "import sys; from stylize.backends import get_engine; from tests.imagegen import photo;"
+        "e = get_engine(runtime='onnxruntime'); e.stylize(photo(64, 64), [(photo(64, 64, seed=3), 1)]);"
         "print(sorted(m for m in ('tensorflow', 'tensorflow_hub', 'django') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -237,27 +239,14 @@ def test_sizes_at_onnxruntimes_pixel_limit_are_fitted_below_it():
     assert max(fit_area((4096, 4096), limit)) >= 4090  # shrunk by a hair, not halved
 
 
-def test_the_runtime_is_chosen_by_name_and_a_bad_name_is_refused(engine):
-    assert engine.runtime == embedded.best_runtime()  # the default: auto
-    assert engine.runtime in engine.model_id
+def test_the_runtime_is_chosen_by_name_and_a_bad_name_is_refused():
     for name in ("onnxruntime", "openvino"):
         chosen = get_engine("embedded", runtime=name)
         assert chosen.runtime == name and name in chosen.model_id
+        assert chosen.runtime_reason == f"NST_RUNTIME={name}"
         assert get_engine("embedded", runtime=name) is chosen  # one per process
     with pytest.raises(ModelError, match="Unknown runtime 'tensorrt'"):
         embedded.EmbeddedEngine(runtime="tensorrt")
-
-
-@pytest.mark.parametrize("flags, runtime", [
-    ({"avx512f", "avx512_vnni"}, "openvino"),   # Cascade Lake and later
-    ({"avx2", "avx_vnni"}, "openvino"),         # Alder Lake and later
-    ({"avx512f", "amx_int8", "amx_tile"}, "openvino"),
-    ({"avx", "fma", "f16c"}, "onnxruntime"),    # this project's AVX-only EPYC CI machine
-    ({"avx2", "fma"}, "onnxruntime"),
-    (set(), "onnxruntime"),                     # flags unknown
-])
-def test_auto_uses_openvino_only_where_its_int8_is_exact(flags, runtime):
-    assert embedded.best_runtime(frozenset(flags)) == runtime
 
 
 @pytest.fixture(scope="module")

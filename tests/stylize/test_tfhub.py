@@ -16,7 +16,8 @@ import tensorflow_hub as hub
 from PIL import Image
 
 from stylize import images
-from stylize.engine import EngineError, get_engine
+from stylize.backends import get_engine
+from stylize.engine import EngineError
 from tests.imagegen import photo
 
 

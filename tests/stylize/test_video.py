@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from stylize import fidelity, video
-from stylize.engine import get_engine
+from stylize.backends import get_engine
 from tests.imagegen import clip, painting
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -45,6 +45,7 @@ def render(report: dict) -> str:
         job = w["job"] or "idle"
         lines.append(f"  {w['name']:<40} {state:<5}  beat {_ago(w['seen_seconds_ago'])} ago, "
                      f"up {_ago(w['up_seconds'])}, {job}{', stopping' if w['stopping'] else ''}")
+        lines.append(f"  {'':<40} renders with {w.get('runtime') or '(engine not loaded yet)'}")
     q = report.get("queue") or {}
     if q:
         lines.append(f"queue: {q['queued']} queued, {q['running']} running; oldest waiting "
