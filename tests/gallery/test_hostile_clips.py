@@ -22,6 +22,12 @@ def _seconds_used(user) -> int:
     return limits.user_budgets(user)["videos"].used
 
 
+def _claiming(tmp_path, name, *, frames: int, seconds: float):
+    """A 64×48 Matroska clip of ``frames`` at 4 fps whose header claims ``seconds``."""
+    return claim_duration(clip(tmp_path / name, size=(64, 48), frames=frames, fps=4,
+                               audio=False, container="matroska"), seconds)
+
+
 def _post(client, style, path, **extra):
     return client.post("/api/v1/videos/", {"video": _file(path), "style": str(style.pk),
                                            "max_side": 64, **extra}, format="multipart")
@@ -30,8 +36,7 @@ def _post(client, style, path, **extra):
 def test_a_clip_claiming_1_s_that_holds_16_is_stopped_and_costs_1_s(
         tmp_path, api, alice, catalog_style, settings, django_capture_on_commit_callbacks):
     set_rates(settings, videos="30/hour")
-    lying = claim_duration(clip(tmp_path / "long.mkv", size=(64, 48), frames=64, fps=4,
-                                audio=False, container="matroska"), 1.0)
+    lying = _claiming(tmp_path, "long.mkv", frames=64, seconds=1.0)
     as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=True):
         r = _post(as_user, catalog_style, lying)
@@ -49,8 +54,7 @@ def test_a_clip_claiming_1_s_that_holds_16_is_stopped_and_costs_1_s(
 def test_a_clip_claiming_more_than_it_holds_costs_what_was_rendered(
         tmp_path, api, alice, catalog_style, settings, django_capture_on_commit_callbacks):
     set_rates(settings, videos="30/hour")
-    padded = claim_duration(clip(tmp_path / "short.mkv", size=(64, 48), frames=8, fps=4,
-                                 audio=False, container="matroska"), 15.0)
+    padded = _claiming(tmp_path, "short.mkv", frames=8, seconds=15.0)
     as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=False):
         r = _post(as_user, catalog_style, padded)
