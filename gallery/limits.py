@@ -122,17 +122,10 @@ def refund(spent: Usage) -> Usage:
     return Usage(spent.budget, spent.used - len(spent.spend_ids), True, spent.reset_in)
 
 
-def give_back(scope: str, ident: str, count: int) -> int:
-    """Return ``count`` of ``ident``'s newest spends of ``scope`` (a clip that held fewer
-    seconds than were charged for its header's claim); how many were returned."""
-    budget = Budget.for_scope(scope)
-    if budget is None or count <= 0:
-        return 0
-    key = _key(budget, ident)
-    with transaction.atomic():
-        newest = list(Spend.objects.filter(key=key).order_by("-at", "-pk")
-                      .values_list("pk", flat=True)[:count])
-        return Spend.objects.filter(pk__in=newest).delete()[0]
+def give_back(spend_ids) -> int:
+    """Return these spends (a clip that held fewer seconds than its header claimed); how
+    many were still there to return."""
+    return Spend.objects.filter(pk__in=list(spend_ids)).delete()[0] if spend_ids else 0
 
 
 def prune() -> int:
@@ -245,7 +238,7 @@ def charge(request, scope: str, count: int, *, refundable: bool = True) -> Usage
 
 
 def charge_or_refuse(request, scope: str, count: int, *, need: str, of_unit: str = "",
-                     refundable: bool = True) -> None:
+                     refundable: bool = True) -> Usage | None:
     """Spend ``count`` of ``scope`` for this request, or refuse with a ServiceError (429)
     saying what was needed and what is left: "This batch needs 6 renders and 5 of your 60
     are left this hour. Try again in about 12 minutes." """
@@ -258,6 +251,7 @@ def charge_or_refuse(request, scope: str, count: int, *, need: str, of_unit: str
             f"{'s' if minutes != 1 else ''}.", code="throttled")
         error.retry_after = spent.reset_in
         raise error
+    return spent
 
 
 def charge_batch(request, *, uploads: int, pictures: int) -> None:
@@ -279,10 +273,10 @@ def charge_seconds(request):
     """For clips: a callback that spends the ``videos`` budget in seconds of video once the
     clip's length is known, and refuses (429) when it cannot."""
 
-    def spend_seconds(seconds: float) -> None:
+    def spend_seconds(seconds: float) -> Usage | None:
         need = paid_seconds(seconds)
-        charge_or_refuse(request, "videos", need, need=f"This clip is {need} s long",
-                         of_unit=" seconds of video")
+        return charge_or_refuse(request, "videos", need, need=f"This clip is {need} s long",
+                                of_unit=" seconds of video")
 
     return spend_seconds
 

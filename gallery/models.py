@@ -405,6 +405,9 @@ class Video(Job):
     brush_scale = models.PositiveIntegerField(default=DEFAULT_BRUSH_SCALE)
     deflicker = models.BooleanField(default=True)
     seconds = models.FloatField(default=0)
+    charged = models.JSONField(default=list, blank=True, help_text=(
+        "The budget's spends (ids) this clip holds: one per second paid; what its frames do not "
+        "use is given back when it has rendered."))
     fps = models.FloatField(default=0)
     frames = models.PositiveIntegerField(default=0, help_text="As the clip's header says.")
     width = models.PositiveIntegerField(default=0)

@@ -44,6 +44,10 @@ class Refused(ValueError):
     """The URL may not be reached; ``str()`` says why, for the person who gave it."""
 
 
+class Unresolvable(Refused):
+    """Its host could not be found now (DNS may answer again later)."""
+
+
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     """Every IPv4 address ``ip`` carries inside it, by any of the standard wrappings."""
     found: list[ipaddress.IPv4Address] = []
@@ -76,8 +80,10 @@ def is_public(address: str | IPAddress) -> bool:
     ip = ipaddress.ip_address(str(address).split("%")[0])
     if ip.version == 6:
         inner = embedded_ipv4(ip)
-        if (ip.ipv4_mapped is not None or ip in _NAT64 or ip in _TRANSLATED
-                or (ip in _COMPATIBLE and int(ip) > 1)):
+        # Judged by the IPv4 address inside alone: whether ipaddress calls the outer form
+        # global differs between Python builds (Debian's 3.11.2 calls 2002::/16 private).
+        if (ip.ipv4_mapped is not None or ip.sixtofour is not None or ip in _NAT64
+                or ip in _TRANSLATED or (ip in _COMPATIBLE and int(ip) > 1)):
             return all(_global_unicast(v4) for v4 in inner)  # an IPv4 address in IPv6 clothes
         if not all(_global_unicast(v4) for v4 in inner):
             return False
@@ -98,15 +104,18 @@ class Target:
 
 def check(url: str, *, allow_private: bool = False, what: str = "The URL") -> Target:
     """The URL's parts and addresses if it may be reached, else ``Refused`` saying why."""
-    parts = urlsplit(url or "")
     try:
+        parts = urlsplit(url or "")
         port = parts.port
     except ValueError:
-        raise Refused(f"{what} has an invalid port.") from None
+        raise Refused(f"{what} is not a valid URL (its host or port cannot be read).") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused(f"{what} must be an http:// or https:// URL.")
     if parts.username or parts.password:
         raise Refused(f"{what} must not carry a user name or password.")
+    if any(c.isspace() or not c.isprintable() or ord(c) > 127 for c in url):
+        raise Refused(f"{what} must be written with plain ASCII characters and no spaces "
+                      "(percent-encode the rest).")
     host = parts.hostname
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = resolve(host, port, what=what)
@@ -124,16 +133,19 @@ def resolve(host: str, port: int, *, what: str = "The URL") -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise Refused(f"{what}'s host ({host}) could not be found.") from None
+        raise Unresolvable(f"{what}'s host ({host}) could not be found.") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise Refused(f"{what}'s host ({host}) could not be found.")
+        raise Unresolvable(f"{what}'s host ({host}) could not be found.")
     return addresses
+
+
+MAX_ADDRESSES = 3  # tried in turn, each with the full timeout: a name cannot stall a worker
 
 
 def _connect(addresses: tuple[str, ...], port: int, timeout: float) -> socket.socket:
     error: OSError | None = None
-    for address in addresses:
+    for address in addresses[:MAX_ADDRESSES]:
         ip = ipaddress.ip_address(address.split("%")[0])
         if ip.version == 6 and ip.ipv4_mapped is not None:
             address = str(ip.ipv4_mapped)  # what the check judged is what we connect to

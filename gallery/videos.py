@@ -80,9 +80,10 @@ def video_create(*, owner, upload, style: Style, strength: float = 1.0,
         raise ServiceError(str(exc).replace(f"({width} × {height} px)",
                                             f"({info.width} × {info.height} px)"),
                            field="video") from None
+    spent = None
     if charge is not None:
         try:
-            charge(info.seconds)
+            spent = charge(info.seconds)
         except BaseException:
             _forget(upload, path)
             raise
@@ -91,6 +92,7 @@ def video_create(*, owner, upload, style: Style, strength: float = 1.0,
     row = Video(owner=owner, original_name=name, style=style, style_name=style.name,
                 strength=strength, preserve_color=preserve_color, max_side=max_side,
                 brush_scale=brush_scale, deflicker=deflicker, seconds=info.seconds,
+                charged=list(spent.spend_ids) if spent is not None else [],
                 fps=float(info.fps), frames=info.frames, width=width, height=height,
                 large=True)
     try:
@@ -124,6 +126,19 @@ def video_cancel(*, clip: Video) -> Video:
     Video.objects.filter(pk=clip.pk).update(cancel_requested=True)
     clip.refresh_from_db()
     return clip
+
+
+def _settle(row: Video, rendered: float) -> None:
+    """The budget counts what was rendered: the seconds charged for the header's claim that
+    the frames did not use are given back — this clip's own spends, once (a job run again
+    finds them returned). More than was charged is never rendered (the frame checks)."""
+    keep = limits.paid_seconds(rendered - 0.01)
+    with transaction.atomic():
+        charged = (Video.objects.select_for_update().filter(pk=row.pk)
+                   .values_list("charged", flat=True).first()) or []
+        if len(charged) > keep:
+            limits.give_back(charged[keep:])
+            Video.objects.filter(pk=row.pk).update(charged=charged[:keep])
 
 
 class Cancelled(ServiceError):
@@ -181,18 +196,16 @@ class VideoJob(JobKind):
             try:
                 stats = self._render(source, target, stylize_and_keep, row, progress)
             except video.VideoError as exc:  # a clip that lied about itself: nothing kept
-                row.source.storage.delete(row.source.name)
+                name = row.source.name
                 Video.objects.filter(pk=row.pk).update(source="")
+                row.source.storage.delete(name)
                 raise ServiceError(str(exc)) from None
             with open(target, "rb") as fh:
                 data = fh.read()
         buf = io.BytesIO()
         previews[0].save(buf, "WEBP", save_all=True, append_images=previews[1:],
                          duration=round(1000 * every / max(row.fps, 1)), loop=0, quality=70)
-        # The budget counts what was rendered: seconds charged for the header's claim but
-        # not in the clip are given back (more than was charged is never rendered).
-        limits.give_back("videos", f"user:{row.owner_id}",
-                         limits.paid_seconds(row.seconds) - limits.paid_seconds(stats.seconds - 0.01))
+        _settle(row, stats.seconds)
         return Result(
             files={"output": ("results", data, ".mp4"),
                    "preview": ("results", buf.getvalue(), ".webp")},

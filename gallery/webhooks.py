@@ -151,8 +151,11 @@ class DeliveryJob(JobKind):
         body = json.dumps({"event": row.event, "delivery": str(row.pk), "data": row.payload},
                           separators=(",", ":")).encode()
         try:  # again: what the name resolves to may have changed; the send is pinned to it
-            target = check_callback_url(row.url)
-        except ServiceError as exc:
+            target = outbound.check(row.url, allow_private=settings.NST_WEBHOOKS_ALLOW_PRIVATE,
+                                    what="The callback URL")
+        except outbound.Unresolvable as exc:  # DNS may answer again: a later attempt
+            self._again(row, ctx, None, str(exc)[0].lower() + str(exc)[1:].rstrip("."))
+        except outbound.Refused as exc:
             raise ServiceError(f"Not delivered: {exc}") from None
         stamp = int(time.time())
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,

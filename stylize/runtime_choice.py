@@ -90,7 +90,11 @@ def choose(runtime: str, *, verdict_file: str | None, cache_dir: str | None = No
         cached = _read(path, key)  # another process may have measured meanwhile
         if cached is not None:
             return cached, None
-        choice, engine, record = measure(threads=threads, cache_dir=cache_dir)
+        try:
+            choice, engine, record = measure(threads=threads, cache_dir=cache_dir)
+        except Exception as exc:  # OpenVINO installed but unusable here: the fallback
+            log.warning("measuring OpenVINO failed", exc_info=True)
+            return Choice("onnxruntime", f"auto: OpenVINO could not be measured here ({exc})"), None
         if path is not None:
             _write(path, {"key": key, "runtime": choice.runtime, "reason": choice.reason,
                           **record})
@@ -102,18 +106,22 @@ def _read(path: Path | None, key: dict) -> Choice | None:
         return None
     try:
         found = json.loads(path.read_text())
-    except (OSError, ValueError):
+        if found["key"] != key or found["runtime"] not in ("openvino", "onnxruntime"):
+            return None
+        return Choice(found["runtime"], f"{found['reason']} (verdict cached {found['measured']})")
+    except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: measure again
         return None
-    if found.get("key") != key or found.get("runtime") not in ("openvino", "onnxruntime"):
-        return None
-    return Choice(found["runtime"], f"{found['reason']} (verdict cached {found['measured']})")
 
 
 def _write(path: Path, record: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Best effort: a verdict that cannot be kept is measured again at the next start."""
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
-    part.write_text(json.dumps(record, indent=2))
-    os.replace(part, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps(record, indent=2))
+        os.replace(part, path)
+    except OSError:
+        log.warning("could not keep the runtime verdict in %s", path, exc_info=True)
 
 
 @contextlib.contextmanager
@@ -123,8 +131,13 @@ def _locked(path: Path | None):
         return
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as fh:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path.with_suffix(".lock"), "w")
+    except OSError:  # a read-only place: measure without the lock
+        yield
+        return
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

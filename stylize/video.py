@@ -26,6 +26,7 @@ from PIL import Image
 
 MAX_FRAME_PIXELS = 40_000_000  # a header claiming giant frames is refused before decoding
 MAX_FRAME_SIDE = 16384
+MAX_FPS = 120  # a header's frame rate above this is not believed when counting time
 LOW_SIDE = 24  # the low-resolution version flicker reduction works on (its long side)
 # (24 px and keep 0.75: the most steadying that keeps every frame within the fidelity
 # contract against its own single-picture render; 48 px strayed 23 % of the style scale.)
@@ -190,7 +191,7 @@ class _Timeline:
     """Checks each decoded frame against the limits as it comes; knows the running time."""
 
     def __init__(self, limits: Limits, fps: Fraction):
-        self.limits, self.step = limits, 1 / float(fps)
+        self.limits, self.step = limits, 1 / min(float(fps), MAX_FPS)
         self.count, self.start, self.elapsed = 0, None, 0.0
 
     def check(self, frame) -> None:
@@ -213,7 +214,9 @@ class _Timeline:
 
     @property
     def seconds(self) -> float:
-        return self.elapsed + self.step if self.count else 0.0
+        """The running time rendered: by the timestamps, but never less than the frames at
+        the header's rate (frames that share or rewind timestamps still took their time)."""
+        return max(self.elapsed + self.step, self.count * self.step) if self.count else 0.0
 
     def undecodable(self) -> VideoError:
         return VideoError(f"Frame {self.count + 1} of the clip could not be decoded: it is "
@@ -265,38 +268,37 @@ def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_s
                     "re-encoded"
         streams = [vin] + ([ain] if ain is not None else [])
         count = 0
-        for packet in src.demux(*streams):
-            if ain is not None and packet.stream is ain:
-                if packet.dts is None:
+        try:
+            for packet in src.demux(*streams):
+                if ain is not None and packet.stream is ain:
+                    if packet.dts is None:
+                        continue
+                    if audio == "copied":
+                        packet.stream = aout
+                        out.mux(packet)
+                    else:
+                        for frame in packet.decode():
+                            out.mux(aout.encode(frame))
                     continue
-                if audio == "copied":
-                    packet.stream = aout
-                    out.mux(packet)
-                else:
-                    for frame in packet.decode():
-                        out.mux(aout.encode(frame))
-                continue
-            try:
-                frames = packet.decode()
-            except av.error.FFmpegError:
-                raise timeline.undecodable() from None
-            for frame in frames:
-                timeline.check(frame)
-                picture = frame.to_image()
-                if picture.size != (width, height):
-                    picture = picture.resize((width, height), Image.Resampling.LANCZOS)
-                styled = stylize(picture)
-                if styled.size != (width, height):
-                    styled = styled.resize((width, height), Image.Resampling.LANCZOS)
-                if steady is not None:
-                    styled = steady(styled, picture)
-                change.add(picture, styled)
-                encoded = av.VideoFrame.from_image(styled).reformat(format="yuv420p")
-                encoded.pts = None
-                out.mux(vout.encode(encoded))
-                count += 1
-                if progress is not None:
-                    progress(count, max(total, count))
+                for frame in packet.decode():
+                    timeline.check(frame)
+                    picture = frame.to_image()
+                    if picture.size != (width, height):
+                        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+                    styled = stylize(picture)
+                    if styled.size != (width, height):
+                        styled = styled.resize((width, height), Image.Resampling.LANCZOS)
+                    if steady is not None:
+                        styled = steady(styled, picture)
+                    change.add(picture, styled)
+                    encoded = av.VideoFrame.from_image(styled).reformat(format="yuv420p")
+                    encoded.pts = None
+                    out.mux(vout.encode(encoded))
+                    count += 1
+                    if progress is not None:
+                        progress(count, max(total, count))
+        except av.error.FFmpegError:  # damaged past the first frame (demuxing, decoding)
+            raise timeline.undecodable() from None
         out.mux(vout.encode(None))
         if aout is not None and audio == "re-encoded":
             out.mux(aout.encode(None))

@@ -204,6 +204,8 @@ class FakeDNS:
             self.lookups.append(host)
             queue = self.answers[host]
             addresses = queue.pop(0) if len(queue) > 1 else queue[0]
+            if addresses is None:  # the resolver has no answer right now
+                raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
             return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
                      (a, port)) for a in addresses]
 
@@ -272,3 +274,35 @@ def test_unreachable_receivers_are_retried_not_hung(settings, api, alice, catalo
     assert delivery.status == "queued" and delivery.attempts == 1
     assert delivery.error.startswith("Attempt 1 failed: could not connect")
     assert time.monotonic() - began < 8
+
+
+def test_a_name_that_cannot_be_resolved_at_send_is_tried_again_later(
+        dns, settings, api, alice, catalog_style, django_capture_on_commit_callbacks):
+    settings.NST_WEBHOOK_BACKOFF = 1
+    receiver = Receiver()
+    settings.NST_WEBHOOKS_ALLOW_PRIVATE = True
+    try:
+        dns.answers["flaky.example.com"] = [["127.0.0.1"], None, ["127.0.0.1"]]
+        with django_capture_on_commit_callbacks(execute=True):
+            _create(api(alice), catalog_style, f"http://flaky.example.com:{receiver.port}/h")
+        delivery = Delivery.objects.get()
+        assert (delivery.status, delivery.attempts) == ("queued", 1)
+        assert delivery.error == ("Attempt 1 failed: the callback URL's host (flaky.example.com) "
+                                  "could not be found.")
+        time.sleep(1.1)  # its backoff
+        run_next_job("test")
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == ("done", 2)
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.stop()
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://[::1/hook", "is not a valid URL"),
+    ("http://example.com/a path", "plain ASCII characters and no spaces"),
+    ("http://example.com/caf\u00e9", "plain ASCII characters and no spaces"),
+])
+def test_urls_that_cannot_be_sent_are_refused_at_create(url, reason):
+    with pytest.raises(outbound.Refused, match=reason):
+        outbound.check(url)

@@ -77,9 +77,21 @@ def test_the_verdict_is_reused_and_measured_again_when_the_machine_changes(
     monkeypatch.setattr(runtime_choice, "_cpu", lambda: ("Another CPU", real()[1]))
     runtime_choice.choose("auto", verdict_file=str(verdict))
     assert len(measurements) == 3
-    verdict.write_text("{ half a file")  # damaged: measured again, never trusted
-    runtime_choice.choose("auto", verdict_file=str(verdict))
-    assert len(measurements) == 4
+    for damaged in ("{ half a file", "[1, 2]", '{"key": {}}'):  # measured again, never trusted
+        verdict.write_text(damaged)
+        runtime_choice.choose("auto", verdict_file=str(verdict))
+    assert len(measurements) == 6
+
+
+def test_openvino_that_cannot_be_measured_falls_back_to_onnxruntime(tmp_path, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("no CPU plugin")
+
+    monkeypatch.setattr(runtime_choice, "measure", broken)
+    choice, built = runtime_choice.choose("auto", verdict_file=str(tmp_path / "v.json"))
+    assert choice == runtime_choice.Choice(
+        "onnxruntime", "auto: OpenVINO could not be measured here (no CPU plugin)")
+    assert built is None and not (tmp_path / "v.json").exists()  # measured again next time
 
 
 def test_a_forced_runtime_is_not_measured(tmp_path, measurements):

@@ -5,6 +5,7 @@ contract against its own single-picture render."""
 
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -238,3 +239,18 @@ def test_a_frame_over_a_smaller_pixel_limit_is_refused_too(tmp_path):
     # within the limit the same clip renders: every frame resized to the header's size
     stats = video.render(str(sneaky), str(tmp_path / "ok.mp4"), lambda im: im, max_side=160)
     assert (stats.frames, stats.width, stats.height) == (12, 160, 120)
+
+
+def test_frames_that_share_or_rewind_timestamps_still_count_their_time():
+    """The running time rendered is never less than the frames at the header's rate (capped
+    at 120 fps), so a clip cannot shrink what it costs by stamping every frame 0."""
+    from types import SimpleNamespace
+
+    timeline = video._Timeline(video.Limits(seconds=10), Fraction(12))
+    for _ in range(24):
+        timeline.check(SimpleNamespace(width=64, height=48, time=0.0))
+    assert timeline.seconds == pytest.approx(2.0)
+    fast = video._Timeline(video.Limits(seconds=10), Fraction(100000))  # a rate not believed
+    for n in range(240):
+        fast.check(SimpleNamespace(width=64, height=48, time=n / 100000))
+    assert fast.seconds == pytest.approx(2.0)
