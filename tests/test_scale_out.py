@@ -45,7 +45,8 @@ def test_site_api_and_workers_on_postgresql_redis_and_object_storage(tmp_path):
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
         )
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-        assert " passed" in result.stdout and "failed" not in result.stdout
+        summary = result.stdout.strip().splitlines()[-1]  # "77 passed in 261.20s"
+        assert " passed" in summary and "failed" not in summary and "error" not in summary
         # It really ran on PostgreSQL, the Redis broker and the bucket:
         probe = subprocess.run(
             [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
