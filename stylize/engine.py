@@ -136,6 +136,8 @@ class Engine:
 
     name = "base"
     model_id = "base"
+    runtime_label = ""  # what runs the network, with its version ("openvino 2026.4.1")
+    runtime_reason = ""  # why that one (stylize/runtime_choice.py)
     supports_vectors = False
     vector_size = 0
     max_pixels = 0  # 0: no limit beyond max_side

@@ -123,12 +123,8 @@ def _warm_up_engine_soon() -> None:
 
 def describe(engine) -> str:
     """What an engine renders with and why: "openvino 2026.4.1 — auto: OpenVINO kept …"."""
-    runtime = getattr(engine, "runtime", "") or engine.name
-    version = engine.model_id.rsplit(runtime, 1)[-1].strip(" )") if runtime in engine.model_id \
-        else ""
-    label = f"{runtime} {version}".strip()
-    reason = getattr(engine, "runtime_reason", "")
-    return f"{label} — {reason}" if reason else label
+    label = engine.runtime_label or engine.name
+    return f"{label} — {engine.runtime_reason}" if engine.runtime_reason else label
 
 
 def _pump(interval: float) -> None:
