@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from stylize.engine import Controls
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 JOBS = 16
@@ -35,9 +37,9 @@ def child(workers: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from gallery import services
     from gallery.models import Stylization
-    from gallery.styles import style_create
+    from gallery.pictures.services import stylization_create
+    from gallery.styles.services import style_create
     from tests.imagegen import encoded, painting, photo
 
     call_command("migrate", verbosity=0)
@@ -47,8 +49,8 @@ def child(workers: int) -> dict:
 
     for n in range(JOBS):
         upload = SimpleUploadedFile(f"p{n}.jpg", encoded(photo(*SIZE, seed=n), "JPEG"))
-        services.stylization_create(owner=users[n % len(users)], upload=upload,
-                                    styles=[(style, 1.0)], max_side=max(SIZE))
+        stylization_create(owner=users[n % len(users)], upload=upload,
+                                    styles=[(style, 1.0)], controls=Controls(max_side=max(SIZE)))
     connection.close()
     env = {**os.environ, "NST_WORKERS": str(workers)}
     started = time.perf_counter()

@@ -5,11 +5,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.html import format_html
 
-from gallery import services
+from gallery.errors import ServiceError
 from gallery.models import Photo, Style, Stylization, StylizationStyle, WorkerHeartbeat
-from gallery.styles import STYLE_SIDE, style_refresh, unique_slug
+from gallery.photos.services import decode_upload
+from gallery.pictures.services import stylization_retry
+from gallery.styles.services import style_image, style_refresh, unique_slug
 from stylize import images
-from stylize.engine import EngineError, check_picture
 
 
 def _thumb(url, size=64):
@@ -33,15 +34,10 @@ class StyleAdminForm(forms.ModelForm):
         upload = self.cleaned_data.get("image")
         if not isinstance(upload, UploadedFile):
             return upload  # unchanged
-        from django.conf import settings
-
-        try:
-            img = images.open_image(upload, max_bytes=settings.NST_MAX_UPLOAD_BYTES,
-                                    max_pixels=settings.NST_MAX_PIXELS)
-            check_picture(*img.size)  # a 1-px-thin style would break every render using it
-        except (images.ImageError, EngineError) as exc:
+        try:  # the one decoder: a 1-px-thin style would break every render using it
+            img = style_image(decode_upload(upload, "image"))
+        except ServiceError as exc:
             raise forms.ValidationError(str(exc)) from None
-        img = images.fit(images.flatten(img), STYLE_SIDE)
         return ContentFile(images.encode(img, "JPEG", quality=92), name="style.jpg")
 
 
@@ -169,7 +165,7 @@ class StylizationAdmin(admin.ModelAdmin):
     def retry_failed(self, request, queryset):
         n = 0
         for work in queryset.filter(status=Stylization.Status.FAILED):
-            services.stylization_retry(stylization=work)
+            stylization_retry(stylization=work)
             n += 1
         self.message_user(request, f"{n} failed picture(s) queued again.")
 

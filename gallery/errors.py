@@ -1,25 +1,70 @@
-"""Errors and messages shared by every layer of the gallery; this module imports nothing of ours.
+"""Errors and messages shared by every layer of the gallery.
 
-``ServiceError`` is a request that cannot be done: ``str()`` is for the person, ``code`` for
-the API (gallery/api/errors.py maps codes to HTTP statuses).
+``ServiceError`` is a request that cannot be done: ``str()`` is for the person, ``code`` (a
+``Code``) for the API, ``field`` names the input it is about. ``refusing()`` is the one place
+where the engine's errors (a picture it cannot use, an option out of range, a clip it will
+not render) become ServiceErrors; pages and the API then show them the same way.
 """
 
-import errno
+from __future__ import annotations
 
-# HTTP status for a ServiceError's code, shared by the pages and the API; other codes: 400.
-STATUS_FOR_CODE = {"too_large": 413, "unsupported": 415, "conflict": 409, "throttled": 429,
-                   "unavailable": 503, "out_of_storage": 507}
+import enum
+import errno
+from contextlib import contextmanager
+
+from stylize import images, video
+from stylize.engine import EngineError
+
+
+class Code(enum.StrEnum):
+    """Why a request was refused; the API's ``code`` and, through ``status``, its HTTP status."""
+
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"  # a referenced id (a photo, a style): 400, the request is wrong
+    TOO_LARGE = "too_large"
+    TOO_SMALL = "too_small"
+    UNSUPPORTED = "unsupported"
+    DAMAGED = "damaged"
+    EMPTY = "empty"
+    CONFLICT = "conflict"
+    THROTTLED = "throttled"
+    UNAVAILABLE = "unavailable"
+    OUT_OF_STORAGE = "out_of_storage"
+
+    @property
+    def status(self) -> int:
+        return _STATUS.get(self, 400)
+
+
+_STATUS = {Code.TOO_LARGE: 413, Code.UNSUPPORTED: 415, Code.CONFLICT: 409, Code.THROTTLED: 429,
+           Code.UNAVAILABLE: 503, Code.OUT_OF_STORAGE: 507}
 
 
 class ServiceError(Exception):
-    def __init__(self, message: str, code: str = "invalid", field: str | None = None):
+    def __init__(self, message: str, code: Code | str = Code.INVALID, field: str | None = None):
         super().__init__(message)
-        self.code = code
+        self.code = Code(code)
         self.field = field
 
     @property
     def status(self) -> int:
-        return STATUS_FOR_CODE.get(self.code, 400)
+        return self.code.status
+
+
+ENGINE_ERRORS = (images.ImageError, video.VideoError, EngineError)
+
+
+@contextmanager
+def refusing(field: str | None = None, *, prefix: str = ""):
+    """Inside: an image, clip or engine error is re-raised as a ServiceError about ``field``
+    (its message after ``prefix``, e.g. a photo's name in a batch), with the error's code."""
+    try:
+        yield
+    except ENGINE_ERRORS as exc:
+        code = getattr(exc, "code", Code.INVALID)
+        known = code in Code._value2member_map_
+        raise ServiceError(f"{prefix}{exc}", code=code if known else Code.INVALID,
+                           field=field) from None
 
 
 def is_out_of_storage(exc: BaseException) -> bool:

@@ -6,10 +6,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
+from gallery.querysets import JobQuerySet, JobStatus, StyleQuerySet, StylizationQuerySet
 from stylize.engine import DEFAULT_BRUSH_SCALE, DEFAULT_MAX_SIDE
 
 
@@ -34,6 +35,12 @@ def _ext(filename: str) -> str:
     return filename[dot:].lower() if dot >= 0 else ""
 
 
+def _stem(original_name: str, fallback: str) -> str:
+    """A file-name-safe base name for downloads ("beach" for "Beach Day.JPG")."""
+    base = original_name.rsplit(".", 1)[0] if original_name else fallback
+    return slugify(base)[:60] or fallback
+
+
 class Photo(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
@@ -53,27 +60,10 @@ class Photo(models.Model):
 
     @property
     def stem(self) -> str:
-        """A file-name-safe base name for downloads ("beach" for "Beach Day.JPG")."""
-        from django.utils.text import slugify
-
-        base = self.original_name.rsplit(".", 1)[0] if self.original_name else "photo"
-        return slugify(base)[:60] or "photo"
-
-    def get_image_url(self):
-        return reverse("photo-image", args=[self.id])
+        return _stem(self.original_name, "photo")
 
     def get_thumbnail_url(self):
         return reverse("photo-image", args=[self.id]) + "?size=thumb"
-
-
-class StyleQuerySet(models.QuerySet):
-    def catalog(self):
-        return self.filter(owner__isnull=True, is_active=True)
-
-    def usable_by(self, user):
-        """Active catalog styles plus the user's own styles."""
-        mine = Q(owner=user) if user.is_authenticated else Q(pk__in=[])
-        return self.filter(Q(owner__isnull=True, is_active=True) | mine)
 
 
 class Style(models.Model):
@@ -115,24 +105,6 @@ class Style(models.Model):
         return reverse("style-image", args=[self.id]) + "?size=thumb"
 
 
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Rendering"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-class JobQuerySet(models.QuerySet):
-    def queued(self):
-        return self.filter(status=JobStatus.QUEUED)
-
-    def running(self):
-        return self.filter(status=JobStatus.RUNNING)
-
-    def unfinished(self):
-        return self.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
-
-
 class Job(models.Model):
     """What every background job keeps: its state, who holds it, timings and attempts.
 
@@ -141,6 +113,7 @@ class Job(models.Model):
 
     Status = JobStatus
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED,
                               db_index=True)
     error = models.TextField(blank=True)
@@ -166,18 +139,6 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
-
-
-class StylizationQuerySet(JobQuerySet):
-    def public(self):
-        return self.filter(is_public=True, status=JobStatus.DONE)
-
-    def visible_to(self, user):
-        """The user's own pictures (any state) and everyone's published ones."""
-        visible = Q(is_public=True, status=JobStatus.DONE)
-        if user is not None and user.is_authenticated:
-            visible |= Q(owner=user)
-        return self.filter(visible)
 
 
 class Batch(models.Model):
@@ -219,7 +180,6 @@ class Batch(models.Model):
 
 
 class Stylization(Job):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stylizations"
     )
@@ -253,14 +213,6 @@ class Stylization(Job):
     @property
     def style_names(self) -> str:
         return " + ".join(part.display_name for part in self.parts.all())
-
-    def download_stem_for(self, user) -> str:
-        """``<photo>-<style>`` for the owner; others never learn the photo's file name."""
-        from django.utils.text import slugify
-
-        styles = "-".join(slugify(p.display_name) for p in self.parts.all()) or "styled"
-        base = self.photo.stem if user is not None and user.pk == self.owner_id else "picture"
-        return f"{base}-{styles}"[:120]
 
 
 class StylizationStyle(models.Model):
@@ -307,15 +259,11 @@ class WorkerHeartbeat(models.Model):
 class Exploration(Job):
     """"Try every style": small previews of one photo in every style, rendered in one job."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="explorations")
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="explorations")
     callback_url = models.URLField(max_length=500, blank=True,
                                    help_text="Told (a signed POST) when it is done or failed.")
-
-    class Meta(Job.Meta):
-        pass
 
     def __str__(self):
         return f"every style on {self.photo}"
@@ -342,7 +290,7 @@ class ExplorationPreview(models.Model):
 
 class Spend(models.Model):
     """One use of a limited thing (a render, an upload, a login attempt…) by one key (a user
-    or an address). Budgets (gallery/limits.py) count these in a sliding window, under a lock,
+    or an address). Budgets (gallery/budgets) count these in a sliding window, under a lock,
     so many requests at once can never overrun a limit."""
 
     key = models.CharField(max_length=160)
@@ -371,7 +319,6 @@ class Delivery(Job):
     """One webhook: a signed POST to a callback URL, delivered by the job system and retried
     with backoff (``attempts`` counts the tries)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="deliveries")
     url = models.URLField(max_length=500)
@@ -392,7 +339,6 @@ class Video(Job):
     """A short clip stylized frame by frame with one style (stylize/video.py): the uploaded
     source, the H.264 MP4 result and an animated WebP preview."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="videos")
     source = models.FileField(upload_to=_video_path)
@@ -418,18 +364,12 @@ class Video(Job):
     preview = models.FileField(upload_to=_result_path, blank=True)
     cancel_requested = models.BooleanField(default=False)
 
-    class Meta(Job.Meta):
-        pass
-
     def __str__(self):
         return f"clip {self.original_name or self.pk} in {self.style_name}"
 
     def get_absolute_url(self):
-        return reverse("video-detail", args=[self.id])
+        return reverse("clip-detail", args=[self.id])
 
     @property
     def stem(self) -> str:
-        from django.utils.text import slugify
-
-        base = self.original_name.rsplit(".", 1)[0] if self.original_name else "clip"
-        return slugify(base)[:60] or "clip"
+        return _stem(self.original_name, "clip")

@@ -1,14 +1,29 @@
-"""File helpers shared by the services: nobody sees half a file, and no file outlives a failed row."""
+"""Stored files: nobody sees half a file, no file outlives its row (a failed save, a delete,
+a cascade or a bulk delete — the receivers below), and the hourly sweep removes what a
+killed process left behind."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
 
-from gallery.errors import OUT_OF_STORAGE, ServiceError, is_out_of_storage
+from gallery.errors import OUT_OF_STORAGE, Code, ServiceError, is_out_of_storage
+from gallery.models import ExplorationPreview, Photo, Style, Stylization, Video
+
+# A result is stored as PNG; its JPEG and WebP downloads are copies beside it (same name,
+# other extension), made on first request (gallery/pictures/downloads.py).
+COPY_EXTENSIONS = ("jpg", "webp")
+
+
+def copy_name(output_name: str, ext: str) -> str:
+    return f"{os.path.splitext(output_name)[0]}.{ext}"
 
 
 class CleanFileSystemStorage(FileSystemStorage):
@@ -42,7 +57,7 @@ def write_files(instance, **contents: tuple[str, bytes]) -> None:
         for field in written:
             field.storage.delete(field.name)
         if is_out_of_storage(exc):
-            raise ServiceError(OUT_OF_STORAGE, code="out_of_storage") from None
+            raise ServiceError(OUT_OF_STORAGE, code=Code.OUT_OF_STORAGE) from None
         raise
 
 
@@ -75,3 +90,76 @@ def save_with_files(instance, *fields) -> None:
             if field:
                 field.storage.delete(field.name)
         raise
+
+
+# -- files go with their rows -------------------------------------------------------------
+
+def _delete_files_on_commit(*fields):
+    names = [(f.storage, f.name) for f in fields if f]
+
+    def delete():
+        for storage, name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+@receiver(post_delete, sender=Photo)
+def photo_files(sender, instance, **kwargs):
+    _delete_files_on_commit(instance.image, instance.thumbnail)
+
+
+@receiver(post_delete, sender=Stylization)
+def stylization_files(sender, instance, **kwargs):
+    _delete_files_on_commit(instance.output, instance.thumbnail)
+    if instance.output:
+        storage, base = instance.output.storage, instance.output.name
+        transaction.on_commit(lambda: [storage.delete(copy_name(base, ext))
+                                       for ext in COPY_EXTENSIONS])
+
+
+@receiver(post_delete, sender=Style)
+def style_files(sender, instance, **kwargs):
+    _delete_files_on_commit(instance.image, instance.thumbnail)
+
+
+@receiver(post_delete, sender=Video)
+def video_files(sender, instance, **kwargs):
+    _delete_files_on_commit(instance.source, instance.output, instance.preview)
+
+
+@receiver(post_delete, sender=ExplorationPreview)
+def preview_files(sender, instance, **kwargs):
+    _delete_files_on_commit(instance.image)
+
+
+# -- the hourly sweep ---------------------------------------------------------------------
+
+SWEPT_FOLDERS = ("photos", "results", "styles", "videos")
+
+
+def files_sweep(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete stored files that no row refers to, once old enough that no writer can still be
+    about to commit them: a worker killed between writing its result and the row's UPDATE,
+    a process that died mid-upload, a temporary ``.part`` file. Returns how many went."""
+    referenced = set()
+    for model, fields in ((Photo, ("image", "thumbnail")), (Style, ("image", "thumbnail")),
+                          (Stylization, ("output", "thumbnail")), (ExplorationPreview, ("image",)),
+                          (Video, ("source", "output", "preview"))):
+        for row in model.objects.values_list(*fields):
+            referenced.update(name for name in row if name)
+    for output in Stylization.objects.exclude(output="").values_list("output", flat=True):
+        referenced.update(copy_name(output, ext) for ext in COPY_EXTENSIONS)
+    cutoff = timezone.now() - older_than
+    count = 0
+    for folder in SWEPT_FOLDERS:
+        try:
+            _, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for filename in files:
+            name = f"{folder}/{filename}"
+            if name not in referenced and default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                count += 1
+    return count

@@ -17,18 +17,18 @@ def housekeeping() -> int:
     dead workers and wake a worker if runnable jobs wait. Once an hour (across all
     workers: a budget of one sweep an hour, counted in the database), sweep files that no
     row refers to and forget spent budgets older than any window."""
-    from gallery import jobs, limits, services
-    from gallery.jobs import reaper, scheduler
+    from gallery import budgets, jobs, storage
+    from gallery.jobs import fair_queue, reaper
 
     count = reaper.reap()
     if count:
         log.info("housekeeping: %d job%s of a stopped worker put back in the queue", count,
                  "s" if count != 1 else "")
-    if count or scheduler.pick() is not None:
+    if count or fair_queue.pick() is not None:
         jobs.enqueue("housekeeping")
-    if limits.spend(limits.Budget("sweeps", 1, 3600), "all").allowed:
-        swept = services.files_sweep()
-        limits.prune()
+    if budgets.spend(budgets.Budget("sweeps", 1, 3600), "all").allowed:
+        swept = storage.files_sweep()
+        budgets.prune()
         if swept:
             log.info("housekeeping: %d stored file%s that nothing refers to deleted", swept,
                      "s" if swept != 1 else "")

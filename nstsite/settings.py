@@ -35,19 +35,19 @@ INSTALLED_APPS = [
 
 # The security headers come first: every answer passes out through them, including the
 # refusals of the middleware below them (the 413 of the body limit, a 400 for a bad Host)
-# and the error pages (the database-down 503). tests/gallery/test_security_headers.py.
+# and the error pages (the database-down 503). tests/site/test_security_headers.py.
 MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "gallery.middleware.upload_size_limit",
+    "gallery.web.upload_size_limit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "gallery.limits.RefundMiddleware",
+    "gallery.budgets.middleware.RefundMiddleware",
 ]
 
 ROOT_URLCONF = "nstsite.urls"
@@ -131,7 +131,7 @@ if NST_S3_BUCKET:
     }
 
 # A cache every process shares (nothing of ours relies on it: budgets are counted in the
-# database, gallery/limits.py, so a Redis outage locks nobody out).
+# database, gallery/budgets, so a Redis outage locks nobody out).
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
@@ -284,12 +284,12 @@ NST_MAX_RENDER_ATTEMPTS = 3
 NST_SIGNUPS_PER_HOUR = env_int("NST_SIGNUPS_PER_HOUR", 5, minimum=1)
 # The most pictures one batch (photos × styles) may make.
 NST_BATCH_MAX = env_int("NST_BATCH_MAX", 48, minimum=1)
-# Clips (gallery/videos.py): the longest, largest and heaviest accepted; the long side they
+# Clips (gallery/clips): the longest, largest and heaviest accepted; the long side they
 # are rendered at most; seconds of video per user per hour (the clips' budget).
 NST_VIDEO_MAX_SECONDS = env_int("NST_VIDEO_MAX_SECONDS", 15, minimum=1)
 NST_VIDEO_MAX_SIDE = env_int("NST_VIDEO_MAX_SIDE", 1280, minimum=64)
 NST_VIDEO_MAX_BYTES = env_int("NST_VIDEO_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
-# Webhooks (gallery/webhooks.py): tries per event, the first retry's delay (doubling), and
+# Webhooks (gallery/webhooks): tries per event, the first retry's delay (doubling), and
 # whether callback URLs may point at private / loopback addresses (off: only the internet).
 NST_WEBHOOK_ATTEMPTS = env_int("NST_WEBHOOK_ATTEMPTS", 5, minimum=1)
 NST_WEBHOOK_BACKOFF = env_int("NST_WEBHOOK_BACKOFF", 30, minimum=0)

@@ -12,7 +12,7 @@ STORAGES = {**STORAGES,  # noqa: F405
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    # A file, not :memory:, so a real worker process (tests/gallery/test_worker.py)
+    # A file, not :memory:, so a real worker process (tests/jobs/test_worker.py)
     # can share the test database.
     # One per test run, so two runs at once (a developer and CI) never share it.
     import os

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from gallery.views import ThrottledAdminLoginView
+from gallery.accounts.views import ThrottledAdminLoginView
 
 urlpatterns = [
     # Before the admin's own: one failed-login counter for the admin and the site.
     path("admin/login/", ThrottledAdminLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
-    path("api/", include("gallery.api.urls")),
+    path("api/", include("gallery.api_urls")),
     path("", include("gallery.urls")),
 ]
 

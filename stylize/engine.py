@@ -79,6 +79,38 @@ def check_options(
     return [x / total for x in w]
 
 
+@dataclass(frozen=True)
+class Controls:
+    """The settings every render takes, as one value: how far towards the style (strength),
+    the photo's own colours kept or not, the output's long side, and the brush scale."""
+
+    strength: float = 1.0
+    preserve_color: bool = False
+    max_side: int = DEFAULT_MAX_SIDE
+    brush_scale: int = DEFAULT_BRUSH_SCALE
+
+    NAMES = ("strength", "preserve_color", "max_side", "brush_scale")
+
+    @classmethod
+    def of(cls, source) -> Controls:
+        """From a mapping (a form's cleaned data, a serializer's) or an object with the same
+        attributes (a stored row); names it lacks keep their defaults."""
+        get = source.get if isinstance(source, dict) else (lambda n, d: getattr(source, n, d))
+        return cls(**{n: get(n, getattr(cls, n)) for n in cls.NAMES})
+
+    def check(self, weights: Sequence[float] = (1.0,)) -> list[float]:
+        """Raise EngineError for a value out of range; the weights normalised to sum 1."""
+        return check_options(strength=self.strength, max_side=self.max_side,
+                             brush_scale=self.brush_scale, weights=weights)
+
+    def as_dict(self) -> dict:
+        """Keyword arguments for ``Engine.stylize`` and for a row's fields."""
+        return {n: getattr(self, n) for n in self.NAMES}
+
+
+DEFAULT_CONTROLS = Controls()
+
+
 def check_proportions(width: int, height: int, what: str = "picture") -> None:
     """Refuse a picture too long and thin to be stylized at any size."""
     if max(width, height) > MAX_ASPECT * min(width, height):

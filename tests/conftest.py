@@ -2,8 +2,11 @@ import uuid
 
 import pytest
 
-from tests.gallery.qcluster import private_redis  # noqa: F401  (a fixture for every test)
 from tests.storage import on_s3
+
+# Fixtures every feature's tests share: users, styles, pictures and upload files; real workers,
+# brokers and Redis; the live server and Chromium for the page tests.
+pytest_plugins = ["tests.fixtures", "tests.jobs.qcluster", "tests.browser.kit"]
 
 
 @pytest.fixture(autouse=True)

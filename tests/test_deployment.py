@@ -15,8 +15,8 @@ import psutil
 import pytest
 
 from gallery.models import Stylization
-from tests.gallery.conftest import alice, catalog_style  # noqa: F401  (fixtures)
-from tests.gallery.qcluster import (  # noqa: F401  (fixtures)
+from tests.fixtures import alice, catalog_style  # noqa: F401  (fixtures)
+from tests.jobs.qcluster import (  # noqa: F401  (fixtures)
     answers,
     free_port,
     queue_renders,

@@ -26,8 +26,8 @@ import psutil
 import pytest
 from PIL import Image
 
-from tests.gallery.qcluster import answers, free_port, wait_for
 from tests.imagegen import encoded, painting, photo
+from tests.jobs.qcluster import answers, free_port, wait_for
 from tests.storage import S3Server
 
 ROOT = Path(__file__).resolve().parents[1]

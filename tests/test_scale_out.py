@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("NST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHILD_TESTS = [  # the tests that touch files, the queue or database locks (the suite's budget)
-    "tests/gallery/test_worker.py", "tests/gallery/test_worker_faults.py",
-    "tests/gallery/test_jobs.py", "tests/gallery/test_services.py",
-    "tests/gallery/test_budgets.py", "tests/gallery/test_thin_and_failed_uploads.py",
-    "tests/gallery/test_videos.py",
-    "tests/api/test_flow.py", "tests/api/test_batches.py",
+    "tests/jobs/test_worker.py", "tests/jobs/test_worker_faults.py",
+    "tests/jobs/test_jobs.py", "tests/pictures/test_services.py",
+    "tests/budgets/test_budgets.py", "tests/photos/test_thin_and_failed_uploads.py",
+    "tests/clips/test_clips.py",
+    "tests/pictures/test_api.py", "tests/batches/test_api.py",
 ]
 
 

@@ -20,7 +20,7 @@ import uuid
 import psutil
 from django import db
 
-from gallery.jobs import lifecycle
+from gallery.jobs import broker, lifecycle
 from gallery.jobs.worker import CLUSTER_ENV
 from gallery.models import WorkerHeartbeat
 
@@ -108,7 +108,7 @@ def stop_family(procs: list[psutil.Process], cluster_id: str) -> None:
         names = list(WorkerHeartbeat.objects.filter(cluster=cluster_id)
                      .values_list("name", flat=True))
         if lifecycle.hand_back(names):  # held by a worker that was killed: requeue now
-            lifecycle.enqueue("handed-back")
+            broker.enqueue("handed-back")
         WorkerHeartbeat.objects.filter(name__in=names).delete()
     except Exception:  # database or broker down: the reaper of the next worker does it
         log.exception("could not hand back the jobs of stopped workers")

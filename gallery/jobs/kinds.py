@@ -13,7 +13,7 @@ _REGISTRY: dict[str, JobKind] = {}
 
 
 def register(cls):
-    """Class decorator: make a kind known to the scheduler, the reaper and the health report."""
+    """Class decorator: make a kind known to the fair queue, the reaper and the health report."""
     _REGISTRY[cls.name] = cls()
     return cls
 

@@ -14,38 +14,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import psutil
 from django.conf import settings
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from gallery.jobs.heartbeats import alive_here, fresh_heartbeats
 from gallery.jobs.kinds import kinds
 from gallery.jobs.lifecycle import give_up_or_requeue
 from gallery.models import WorkerHeartbeat
 
 FORGET_AFTER = timedelta(hours=1)  # rows of workers gone this long are deleted
-
-
-def _dead_after() -> timedelta:
-    return timedelta(seconds=settings.NST_WORKER_DEAD_AFTER)
-
-
-def fresh_heartbeats():
-    return WorkerHeartbeat.objects.filter(seen__gte=Now() - _dead_after())
-
-
-def _alive_here(hb: WorkerHeartbeat) -> bool:
-    """Is the process behind this (stale) row still running on this host?"""
-    from gallery.jobs.worker import HOST
-
-    if hb.host != HOST or not hb.pid:
-        return False
-    try:
-        created = psutil.Process(hb.pid).create_time()
-    except psutil.Error:
-        return False
-    # The same process, not a later one that got its pid: it started just before its first beat.
-    return abs(hb.started.timestamp() - created) < 60
 
 
 def reap() -> int:
@@ -57,7 +35,7 @@ def reap() -> int:
         return 0
     live = set(fresh_heartbeats().filter(name__in=holders).values_list("name", flat=True))
     stale = {hb.name: hb for hb in WorkerHeartbeat.objects.filter(name__in=holders - live)}
-    dead = {name for name in holders - live if name not in stale or not _alive_here(stale[name])}
+    dead = {name for name in holders - live if name not in stale or not alive_here(stale[name])}
     # A row without a worker name predates heartbeats: fall back to the task timeout.
     legacy_cutoff = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
     count = 0

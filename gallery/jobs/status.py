@@ -21,8 +21,8 @@ from django.db import connection
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from gallery.jobs.broker import broker_error
 from gallery.jobs.kinds import kinds
-from gallery.jobs.lifecycle import broker_error
 from gallery.models import WorkerHeartbeat
 
 

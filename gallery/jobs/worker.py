@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -30,13 +29,13 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.exceptions import TimeoutException
 
-from gallery.jobs import lifecycle, reaper, scheduler
+from gallery.jobs import broker, fair_queue, lifecycle, reaper
+from gallery.jobs.heartbeats import HOST
 from gallery.jobs.kinds import JobContext
 from gallery.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()[:60]
 STOP_WAIT = 3.0  # seconds a stopping worker waits for a job that is about to finish
 STOP_DEADLINE = 4.0  # and at most this long for a commit under way (honcho SIGKILLs at 5 s)
 CLUSTER_ENV = "NST_CLUSTER_ID"  # set by the qcluster main process for its whole family
@@ -93,7 +92,7 @@ def _heartbeat_loop() -> None:
         try:
             beat()
             if reaper.reap():
-                lifecycle.enqueue("reaped")
+                broker.enqueue("reaped")
             _pump(interval)
             _check_idle_holdings()
         except Exception:  # the database may be down for a while: keep trying
@@ -131,8 +130,8 @@ def _pump(interval: float) -> None:
     """Idle for a whole beat while a runnable job waits: wake a worker (perhaps this one)."""
     if _state.busy or _state.stopping or time.monotonic() - _state.idle_since < interval:
         return
-    if scheduler.pick() is not None and not reaper.claimed_within(interval):
-        lifecycle.enqueue("pump")
+    if fair_queue.pick() is not None and not reaper.claimed_within(interval):
+        broker.enqueue("pump")
 
 
 def _check_idle_holdings() -> None:
@@ -176,7 +175,7 @@ def run_next(reason: str = "") -> str:
         worker = identity()
         if not _state.registered and not Conf.SYNC:
             beat()  # the reaper must know us before we hold anything
-        job = scheduler.claim_next(worker)
+        job = fair_queue.claim_next(worker)
         if job is None:
             return "nothing to do"
         _state.job = f"{job.kind.name}:{job.pk}"
@@ -185,8 +184,8 @@ def run_next(reason: str = "") -> str:
             outcome = lifecycle.execute(job.kind, ctx)
         else:
             outcome = _supervise(ctx)
-        if scheduler.pick() is not None:  # a user who was at their cap may go now
-            lifecycle.enqueue("next")
+        if fair_queue.pick() is not None:  # a user who was at their cap may go now
+            broker.enqueue("next")
         return f"{job.kind.name} {job.pk}: {outcome or 'not ours any more'}"
     finally:
         _state.busy, _state.job, _state.idle_since = False, "", time.monotonic()
@@ -237,7 +236,7 @@ def _hand_back_and_exit(ctx: JobContext) -> None:
         handed = lifecycle.requeue(ctx.kind, ctx.pk, worker=ctx.worker)
         log.warning("stopping: %s %s handed back to the queue", ctx.kind.name, ctx.pk)
         if handed:
-            lifecycle.enqueue("handed-back")
+            broker.enqueue("handed-back")
     try:
         WorkerHeartbeat.objects.filter(name=ctx.worker).delete()
     finally:

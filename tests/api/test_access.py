@@ -6,7 +6,7 @@ except where the endpoint is public (catalog styles, the gallery, published work
 
 import pytest
 
-from tests.api.conftest import image_file, painting_file
+from tests.fixtures import image_file, painting_file
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.api.conftest import image_file
-from tests.gallery.conftest import set_rates
+from tests.fixtures import image_file, set_rates
 
 pytestmark = pytest.mark.django_db
 

@@ -41,7 +41,7 @@ def test_too_many_multipart_fields_or_files_answer_json(api, alice, settings):
     client = api(alice)
     fields = {f"f{i}": "x" for i in range(50)}
     _is_json_error(client.post("/api/v1/photos/", fields, format="multipart"), 400)
-    from tests.api.conftest import image_file
+    from tests.fixtures import image_file
 
     files = {f"image{i}": image_file(seed=i) for i in range(5)}
     _is_json_error(client.post("/api/v1/photos/", files, format="multipart"), 400)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import ignored_auth, response_schema_conformance
 
-from tests.api.conftest import token_for
+from tests.fixtures import token_for
 
 CHECKS = [not_a_server_error, response_schema_conformance, ignored_auth]
 MAX_EXAMPLES = 12

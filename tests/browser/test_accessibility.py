@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_flow import PASSWORD
+from stylize.engine import Controls
+from tests.browser.kit import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,22 +39,25 @@ def _made_for(user, style, tmp_path):
     (rendered as each commits: the test settings run jobs inline)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from gallery import batches, explore, services, videos
+    from gallery.batches.services import batch_create
+    from gallery.clips.services import clip_create
+    from gallery.explorations.services import exploration_create
+    from gallery.pictures.services import stylization_create, stylization_set_public
     from tests.imagegen import clip, encoded, photo
 
     def jpeg(seed):
         return SimpleUploadedFile("lake.jpg", encoded(photo(320, 240, seed=seed), "JPEG"))
 
-    work = services.stylization_create(owner=user, upload=jpeg(1), original_name="lake.jpg",
-                                       styles=[(style, 1.0)], max_side=256)
+    work = stylization_create(owner=user, upload=jpeg(1), original_name="lake.jpg",
+                                       styles=[(style, 1.0)], controls=Controls(max_side=256))
     work.refresh_from_db()
-    services.stylization_set_public(stylization=work, is_public=True)
-    batch = batches.batch_create(owner=user, styles=[style], uploads=[jpeg(2), jpeg(3)],
-                                 max_side=128)
+    stylization_set_public(stylization=work, is_public=True)
+    batch = batch_create(owner=user, styles=[style], uploads=[jpeg(2), jpeg(3)],
+                                 controls=Controls(max_side=128))
     path = clip(tmp_path / "walk.mp4", size=(160, 96), frames=6, fps=6, audio=False)
-    film = videos.video_create(owner=user, style=style, max_side=160,
+    film = clip_create(owner=user, style=style, controls=Controls(max_side=160),
                                upload=SimpleUploadedFile("walk.mp4", path.read_bytes()))
-    tried = explore.exploration_create(owner=user, photo=work.photo)
+    tried = exploration_create(owner=user, photo=work.photo)
     return work, batch, film, tried
 
 

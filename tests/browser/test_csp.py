@@ -4,7 +4,7 @@ the error pages. (Every other browser test fails on a violation too: see conftes
 
 import pytest
 
-from tests.browser.test_flow import sign_up, stylize_new_photo
+from tests.browser.kit import sign_up, stylize_new_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from gallery.styles import catalog_load
+from gallery.styles.services import catalog_load
 
 
 class Command(BaseCommand):
