@@ -27,6 +27,7 @@ class Code(enum.StrEnum):
     DAMAGED = "damaged"
     EMPTY = "empty"
     CONFLICT = "conflict"
+    NOT_READY = "not_ready"  # asked for a result that has not been rendered yet
     THROTTLED = "throttled"
     UNAVAILABLE = "unavailable"
     OUT_OF_STORAGE = "out_of_storage"
@@ -36,8 +37,8 @@ class Code(enum.StrEnum):
         return _STATUS.get(self, 400)
 
 
-_STATUS = {Code.TOO_LARGE: 413, Code.UNSUPPORTED: 415, Code.CONFLICT: 409, Code.THROTTLED: 429,
-           Code.UNAVAILABLE: 503, Code.OUT_OF_STORAGE: 507}
+_STATUS = {Code.TOO_LARGE: 413, Code.UNSUPPORTED: 415, Code.CONFLICT: 409, Code.NOT_READY: 409,
+           Code.THROTTLED: 429, Code.UNAVAILABLE: 503, Code.OUT_OF_STORAGE: 507}
 
 
 class ServiceError(Exception):

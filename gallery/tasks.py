@@ -41,4 +41,4 @@ def render_stylization(stylization_id: str = "") -> str:
 
 
 def render_exploration(exploration_id: str = "") -> str:
-    return run_next_job(f"explore-{exploration_id}")
+    return run_next_job(f"exploration-{exploration_id}")

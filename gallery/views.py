@@ -49,7 +49,7 @@ class MyGalleryView(LoginRequiredMixin, ListView):
 class PublicFeedView(ListView):
     """Explore: everyone's published pictures, newest first."""
 
-    template_name = "gallery/explore.html"
+    template_name = "gallery/public_feed.html"
     paginate_by = PAGE_SIZE
     context_object_name = "works"
 

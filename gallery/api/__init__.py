@@ -1,1 +1,2 @@
-"""REST API v1: thin DRF views over the same services as the web pages (views/api → services)."""
+"""The REST API's kit: what every feature's endpoints share (base, errors, parsers, pagination,
+schema). The endpoints are in each feature's ``api.py``; they meet in gallery/api_urls.py."""

@@ -1,7 +1,7 @@
 """One JSON error shape for every failure: ``{"detail": ..., "code": ..., "errors": {...}}``.
 
-Services raise ``ServiceError`` with a ``code``; this module is the only place that turns
-those codes into HTTP statuses, so the web pages and the API agree on what went wrong.
+Services raise ``ServiceError`` with a ``Code`` (gallery/errors.py gives each code its HTTP
+status, the same for the pages and the API); this module turns every error into that shape.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.core.exceptions import RequestDataTooBig
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from gallery.errors import ServiceError
+from gallery.errors import Code, ServiceError
 
 
 class ServiceFailed(exceptions.APIException):
@@ -25,15 +25,15 @@ class ServiceFailed(exceptions.APIException):
 
 
 class TooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    status_code = Code.TOO_LARGE.status
     default_detail = "The request is too large."
-    default_code = "too_large"
+    default_code = Code.TOO_LARGE
 
 
 class NotReady(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
+    status_code = Code.NOT_READY.status
     default_detail = "The picture has not been rendered yet."
-    default_code = "not_ready"
+    default_code = Code.NOT_READY
 
 
 class ErrorSerializer(serializers.Serializer):

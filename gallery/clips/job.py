@@ -44,7 +44,7 @@ class Cancelled(ServiceError):
 
 @register
 class VideoJob(JobKind):
-    name = "video"
+    name = "clip"
     model = Video
     gave_up = "The clip did not finish after several attempts. Please try again."
 

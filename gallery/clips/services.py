@@ -101,7 +101,7 @@ def clip_create(*, owner, upload, style: Style, controls: Controls = CLIP_CONTRO
     try:
         with transaction.atomic():
             row.save()
-            jobs.enqueue_on_commit(f"video-{row.pk}")
+            jobs.enqueue_on_commit(f"clip-{row.pk}")
     except BaseException:
         row.source.storage.delete(row.source.name)
         raise

@@ -27,7 +27,7 @@ class ExplorationJob(JobKind):
     """Saves each preview as soon as it exists (the grid fills in); a redelivered or
     handed-back job renders only the styles that have no preview yet."""
 
-    name = "explore"
+    name = "exploration"
     model = Exploration
     gave_up = "The previews did not finish after several attempts. Please try again."
 

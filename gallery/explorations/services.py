@@ -20,7 +20,7 @@ def exploration_create(*, owner, photo: Photo, callback_url: str = "") -> Explor
     with transaction.atomic():
         exploration = Exploration.objects.create(owner=owner, photo=photo,
                                                  callback_url=callback_url)
-        jobs.enqueue_on_commit(f"explore-{exploration.pk}")
+        jobs.enqueue_on_commit(f"exploration-{exploration.pk}")
     return exploration
 
 

@@ -1,4 +1,4 @@
-"""One life cycle for every background job: renders, "Try every style" grids, and what comes next.
+"""One life cycle for every background job: renders, "Try every style" grids, clips, webhooks.
 
 - ``kinds``      a job kind is one small class: its model, what it renders, its messages;
 - ``broker``     wake a worker (a django-q2 kick); refuse new work while none can be woken;

@@ -1,4 +1,4 @@
-"""Which queued job runs next: each user has at most ``NST_USER_JOBS`` jobs in flight (and
+"""The fair queue: which queued job runs next — each user has at most ``NST_USER_JOBS`` jobs in flight (and
 ``NST_USER_LARGE_JOBS`` large ones); among users with room, round-robin — fewest jobs in
 flight first, then whoever's last job started longest ago — and each user's oldest job first.
 

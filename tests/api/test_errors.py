@@ -8,8 +8,6 @@ from tests.fixtures import image_file, set_rates
 pytestmark = pytest.mark.django_db
 
 
-
-
 def test_missing_token_is_401_json(api):
     response = api().get("/api/v1/photos/")
     assert response.status_code == 401

@@ -17,8 +17,6 @@ def _photos(user, *names):
                                   original_name=n) for i, n in enumerate(names)]
 
 
-
-
 def test_three_photos_in_two_styles_then_one_zip(api, alice, catalog_style, second_style,
                                                   django_capture_on_commit_callbacks):
     photos = _photos(alice, "Lake.jpg", "Street Market.jpg", "dog.jpg")

@@ -25,17 +25,18 @@ def _upload(tmp_path, name="walk.mp4", **kwargs):
     return SimpleUploadedFile(name, path.read_bytes(), content_type="video/mp4")
 
 
-
-
 def test_a_clip_through_the_api(tmp_path, api, alice, catalog_style,
                                 django_capture_on_commit_callbacks):
     as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        r = as_user.post("/api/v1/videos/", {"video": _upload(tmp_path, size=(192, 128), frames=12),
-                                         "style": str(catalog_style.pk), "max_side": 160},
-                     format="multipart")
+        r = as_user.post("/api/v1/clips/", {"video": _upload(tmp_path, size=(192, 128), frames=12),
+                                            "style": str(catalog_style.pk), "max_side": 160},
+                         format="multipart")
     assert r.status_code == 202, r.json()
-    got = as_user.get(f"/api/v1/videos/{r.json()['id']}/").json()
+    got = as_user.get(f"/api/v1/clips/{r.json()['id']}/").json()
+    assert got["download_url"].endswith(f"/api/v1/clips/{got['id']}/download/")
+    # The clips' first name still answers, the same, for earlier clients.
+    assert as_user.get(f"/api/v1/videos/{got['id']}/").json() == got
     assert got["status"] == "done", got["error"]
     assert (got["width"], got["height"], got["frames"], got["audio"]) == (160, 106, 12, "copied")
     assert got["fps"] == 12 and abs(got["seconds"] - 1.0) < 0.1
@@ -48,7 +49,6 @@ def test_a_clip_through_the_api(tmp_path, api, alice, catalog_style,
     preview = Image.open(io.BytesIO(b"".join(as_user.get(got["preview_url"]).streaming_content)))
     assert preview.format == "WEBP" and preview.n_frames > 1 and max(preview.size) <= 320
     from django.test import Client
-
 
     web = client_for(Client(), alice)
     gallery = web.get("/me/").content.decode()  # the card shows the animated preview
@@ -127,7 +127,6 @@ def test_the_clip_pages_are_the_owners_alone(tmp_path, client, alice, bob, catal
     from django.test import Client
     from django.urls import reverse
 
-
     c = client_for(client, alice)
     with django_capture_on_commit_callbacks(execute=False):  # stays queued
         r = c.post(reverse("clip-create"), {
@@ -149,3 +148,9 @@ def test_the_clip_pages_are_the_owners_alone(tmp_path, client, alice, bob, catal
                                            "style": catalog_style.pk, "strength": "1",
                                            "max_side": "360", "brush_scale": "256"})
     assert bad.status_code == 415 and "not a video we can read" in bad.content.decode()
+
+
+def test_the_schema_calls_them_clips_once(client, db):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    assert {"/api/v1/clips/", "/api/v1/clips/{id}/", "/api/v1/clips/{id}/cancel/"} <= set(paths)
+    assert not [p for p in paths if "/videos/" in p]  # the alias answers but is not documented

@@ -180,7 +180,7 @@ def test_try_every_style_waits_its_turn_in_the_same_fair_queue(
     assert claimed[2] is None  # alice's two renders fill her cap; the grid waits for one
     _finish(renders[0])
     job = fair_queue.claim_next("w9")
-    assert (job.kind.name, job.pk) == ("explore", exploration.pk)
+    assert (job.kind.name, job.pk) == ("exploration", exploration.pk)
     assert lifecycle.execute(job.kind, JobContext(job.kind, job.pk, "w9")) == "done"
 
 

@@ -202,9 +202,9 @@ def test_the_explorer_makes_one_preview_per_active_style_of_the_expected_size(
     from gallery.jobs.kinds import kind_named
 
     names = sorted(p.image.name for p in exploration.previews.all())
-    assert lifecycle.run(kind_named("explore"), exploration.pk, "w") == ""  # done: nothing again
+    assert lifecycle.run(kind_named("exploration"), exploration.pk, "w") == ""  # done: nothing again
     type(exploration).objects.filter(pk=exploration.pk).update(status="queued")  # handed back
-    assert lifecycle.run(kind_named("explore"), exploration.pk, "w") == "done"
+    assert lifecycle.run(kind_named("exploration"), exploration.pk, "w") == "done"
     assert sorted(p.image.name for p in exploration.previews.all()) == names  # none redone
     c.logout()
     b = client_for(client, bob)

@@ -63,7 +63,6 @@ def receiver(settings):
     found.stop()
 
 
-
 def _verify(secret: str, request: dict) -> dict:
     headers = request["headers"]
     stamp = headers["x-nst-timestamp"]
