@@ -1,6 +1,7 @@
-"""The fair queue: which queued job runs next — each user has at most ``NST_USER_JOBS`` jobs in flight (and
-``NST_USER_LARGE_JOBS`` large ones); among users with room, round-robin — fewest jobs in
-flight first, then whoever's last job started longest ago — and each user's oldest job first.
+"""The fair queue: which queued job runs next. Each user has at most ``NST_USER_JOBS`` jobs in
+flight (and ``NST_USER_LARGE_JOBS`` large ones); among users with room, round-robin — fewest
+jobs in flight first, then whoever's last job started longest ago — and each user's oldest
+job first.
 
 The pick and the claim happen under one lock (PostgreSQL advisory lock; SQLite's write
 lock, taken at BEGIN IMMEDIATE), so two workers never overrun a user's cap together.
