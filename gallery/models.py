@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -28,6 +29,9 @@ def _result_path(instance, filename):
 
 def _video_path(instance, filename):
     return f"videos/{uuid.uuid4().hex}{_ext(filename)}"
+
+
+_COUNTED = re.compile(r"(\d+) of (\d+)")
 
 
 def _ext(filename: str) -> str:
@@ -139,6 +143,14 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def progress_percent(self) -> int | None:
+        """How far it has got, when its progress counts ("tile 12 of 48", "frame 120 of 360")."""
+        counted = _COUNTED.search(self.progress or "")
+        if self.status != JobStatus.RUNNING or not counted or not int(counted[2]):
+            return None
+        return min(100, round(100 * int(counted[1]) / int(counted[2])))
 
 
 class Batch(models.Model):

@@ -196,8 +196,10 @@ def encode(img: Image.Image, fmt: str = "PNG", *, quality: int = 92) -> bytes:
         img = flatten(img)
     elif img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGB")
-    # A fresh image carries pixels only; .info (exif, comments, icc) is left behind.
-    clean = Image.frombytes(img.mode, img.size, img.tobytes())
+    # A copy whose .info (exif, comments, icc) is emptied carries pixels only. One copy of the
+    # pixels, not two (tobytes + frombytes): at 50 MP that is 150 MB less at the peak.
+    clean = img.copy()
+    clean.info.clear()
     buf = io.BytesIO()
     try:
         if fmt == "JPEG":

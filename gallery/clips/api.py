@@ -34,12 +34,14 @@ class ClipCreateSerializer(ControlsSerializer):
 class ClipSerializer(serializers.ModelSerializer):
     style = serializers.UUIDField(source="style_id", read_only=True, allow_null=True)
     queue_position = serializers.SerializerMethodField()
+    progress_percent = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="While it renders: how far it is (0-100).")
     download_url = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Video
-        fields = ["id", "status", "error", "progress", "queue_position", "style", "style_name",
+        fields = ["id", "status", "error", "progress", "progress_percent", "queue_position", "style", "style_name",
                   "strength", "preserve_color", "max_side", "brush_scale", "deflicker",
                   "seconds", "fps", "frames", "width", "height", "audio", "flicker", "created",
                   "finished", "render_ms", "download_url", "preview_url"]

@@ -66,6 +66,7 @@ class ClipStatusView(OwnedClipMixin, View):
         return JsonResponse({
             "status": clip.status, "status_label": clip.get_status_display(),
             "finished": clip.is_finished, "error": clip.error, "progress": clip.progress,
+            "progress_percent": clip.progress_percent,
             "queue_position": queue_position(clip),
             "video_url": reverse("clip-file", args=[clip.pk]) if clip.output else None})
 

@@ -89,10 +89,14 @@ class StylizationSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
     queue_position = serializers.SerializerMethodField(
         help_text="While queued: about how many jobs will start before this one; else null.")
+    progress_percent = serializers.IntegerField(
+        read_only=True, allow_null=True,
+        help_text="While a large render runs tile by tile: how far it is (0-100); else null.")
 
     class Meta:
         model = Stylization
-        fields = ["id", "status", "error", "queue_position", "progress", "photo", "styles",
+        fields = ["id", "status", "error", "queue_position", "progress", "progress_percent",
+                  "photo", "styles",
                   "strength", "preserve_color", "max_side", "brush_scale", "is_public", "width",
                   "height", "created", "started", "finished", "render_ms", "result_url",
                   "thumbnail_url", "download_url"]

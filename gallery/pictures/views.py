@@ -170,7 +170,8 @@ def status_payload(work: Stylization) -> dict:
         "id": str(work.pk), "status": work.status, "status_label": work.get_status_display(),
         "finished": work.is_finished, "error": work.error, "width": work.width,
         "height": work.height, "render_ms": work.render_ms, "engine": work.engine,
-        "queue_position": queue_position(work), "progress": work.progress, **links,
+        "queue_position": queue_position(work), "progress": work.progress,
+        "progress_percent": work.progress_percent, **links,
     }
 
 

@@ -8,6 +8,7 @@
     const ahead = data.queue_position;
     $("clip-progress").textContent = data.progress || (ahead === null || ahead === undefined
       ? data.status_label : ahead === 0 ? "Next in line" : ahead + " job" + (ahead === 1 ? "" : "s") + " ahead of yours");
+    window.nstProgress($("clip-progress-bar"), data.progress_percent);
     if (data.status === "done") {
       $("pending").classList.add("d-none");
       $("clip-video").src = data.video_url;

@@ -24,3 +24,14 @@ window.nstPoll = function (url, onData, {first = 400, factor = 1.4, max = 3000, 
   }
   tick();
 };
+
+// A <progress> bar for a render that counts ("tile 12 of 48"): shown while it has a figure.
+window.nstProgress = function (bar, percent) {
+  if (!bar) return;
+  const known = percent !== null && percent !== undefined;
+  bar.classList.toggle("d-none", !known);
+  if (known) {
+    bar.value = percent;
+    bar.textContent = percent + "%";
+  }
+};

@@ -36,6 +36,7 @@
     const ahead = data.queue_position;
     $("queue-note").textContent = ahead === null || ahead === undefined ? (data.progress || "")
       : ahead === 0 ? "Next in line" : ahead + " job" + (ahead === 1 ? "" : "s") + " ahead of yours";
+    window.nstProgress($("render-progress"), data.progress_percent);
     root.dataset.status = data.status;
     if (data.status === "done") {
       $("result-img").src = data.result_url;
