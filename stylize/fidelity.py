@@ -107,3 +107,74 @@ def compare(engine, ours: Image.Image, reference: Image.Image, scale: float,
     ``jitter`` from :func:`jitter` (0: the plain 10 % line)."""
     distance = float(np.linalg.norm(embedding(engine, ours) - embedding(engine, reference)))
     return Verdict(distance, scale, blurred_difference(ours, reference), jitter)
+
+
+# -- seams (tiled renders) ------------------------------------------------------------
+
+SEAM_NEIGHBOURS = 8  # rows (columns) each side a row (column) is compared with
+SEAM_LIMIT = 1.8  # a tiled render's rows and columns stand out at most max(this, ...
+SEAM_FACTOR = 1.2  # ... this × what the untiled render of the same photo shows)
+SEAM_FLOOR = 0.5  # gradients (0–255) below this count as this: flat areas are not seams
+SEAM_CHUNK = 512  # rows at a time: a 50 MP picture is measured in ~10 MB pieces
+
+
+@dataclass
+class Seams:
+    """How much the most outstanding row and column of a picture stand out."""
+
+    rows: float  # largest ratio of a row boundary's gradient to its neighbours' median
+    columns: float
+    row_at: int  # where: the boundary between row ``row_at`` and the next
+    column_at: int
+
+    @property
+    def worst(self) -> float:
+        return max(self.rows, self.columns)
+
+    def within(self, untiled: Seams) -> bool:
+        """The issue's target: no row or column stands out more than
+        max(SEAM_LIMIT, SEAM_FACTOR × the untiled render's)."""
+        return (self.rows <= max(SEAM_LIMIT, SEAM_FACTOR * untiled.rows)
+                and self.columns <= max(SEAM_LIMIT, SEAM_FACTOR * untiled.columns))
+
+
+def gradient_profiles(picture) -> tuple[np.ndarray, np.ndarray]:
+    """Per row boundary and per column boundary, the mean absolute difference (0–255, all
+    channels) between the pixels on either side: |I[y+1] − I[y]| averaged over the row, and
+    |I[:, x+1] − I[:, x]| averaged over the column."""
+    arr = np.asarray(picture)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    h, w = arr.shape[:2]
+    rows = np.zeros(max(h - 1, 0))
+    columns = np.zeros(max(w - 1, 0))
+    for y in range(0, h, SEAM_CHUNK):
+        part = arr[y:min(h, y + SEAM_CHUNK + 1)].astype(np.int16)  # one row of overlap
+        rows[y:y + len(part) - 1] = np.abs(np.diff(part, axis=0)).mean(axis=(1, 2))
+        body = part[:SEAM_CHUNK]
+        columns += np.abs(np.diff(body, axis=1)).sum(axis=(0, 2))
+    columns /= h * arr.shape[2]
+    return rows, columns
+
+
+def _stand_out(profile: np.ndarray) -> tuple[float, int]:
+    """The largest ratio of a boundary's gradient to the median of its 16 neighbours', among
+    boundaries that have all 16 (the picture's outermost ones are its edges, not seams)."""
+    k = SEAM_NEIGHBOURS
+    if len(profile) < 2 * k + 1:
+        return 1.0, 0
+    values = np.maximum(profile, SEAM_FLOOR)
+    windows = np.lib.stride_tricks.sliding_window_view(values, 2 * k + 1)
+    neighbours = np.delete(windows, k, axis=1)  # the 16 around each, not itself
+    ratios = values[k:len(values) - k] / np.median(neighbours, axis=1)
+    at = int(np.argmax(ratios))
+    return float(ratios[at]), at + k
+
+
+def seams(picture) -> Seams:
+    """The seam measure: each row (column) boundary's mean absolute gradient over the median
+    of its 16 neighbours' (8 each side); the largest ratio along each axis, the 8 boundaries
+    nearest each edge left out. A tile edge that shows is a row or column that stands out."""
+    rows, columns = gradient_profiles(picture)
+    (r, r_at), (c, c_at) = _stand_out(rows), _stand_out(columns)
+    return Seams(r, c, r_at, c_at)

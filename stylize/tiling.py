@@ -1,0 +1,247 @@
+"""Tiled rendering in bounded memory (URST, Chen et al., AAAI 2022). No Django here.
+
+The transformer's 13 instance norms are the only place where the whole picture meets
+itself (stylize/normstats.py). So: their statistics are computed once, on a thumbnail of the
+photo (the *statistics pass*), and the photo is rendered in overlapping tiles of one fixed
+shape that all use those statistics (the *tile pass*). With shared statistics the network
+is local: a tile's output differs from the whole render only within the receptive field of
+its edges, so two neighbours agree in the middle of their overlap, where they are blended
+with a cosine ramp. Tiles go straight into a preallocated uint8 canvas; nothing full-size
+is ever float.
+
+Tile origins are multiples of 4 (the network's quarter-resolution grid stays aligned) and
+the last tile of a row or column is moved back to end at the photo's edge, so every tile
+has the one shape (one OpenVINO compile serves every photo size) and no tile is padded
+beyond the ≤ 3 px reflect padding to a multiple of 4 that an untiled render does too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from stylize import graphopt, normstats
+
+MULTIPLE = 4
+DEFAULT_TILE_SIDE = 1024
+DEFAULT_THUMB_SIDE = 1536
+DEFAULT_THUMB_KIND = "sample"
+# Measured at 2048×1536 (bench/tiles.py; 3 photos × 3 styles, onnxruntime): a downscaled
+# 1024-px thumbnail keeps the contract in 0/9 cases (worst style 285 % of its bound); a
+# 1536-px mosaic of 3×3 crops of 512 px in 6/9 (worst 100 %), of 6×6 crops of 256 px in 6/9
+# (worst 148 %); 1024-px mosaics in 1–4/9.
+SAMPLE_CROP = 512
+# Measured (bench/tiles.py, both runtimes): changing one input pixel moves outputs up to
+# 54 px away (the receptive field's radius), and a tile's output is the whole render's,
+# bit for bit, from 56 px inside its edges on (given the same statistics). So neighbours
+# agree exactly between their margins, and the ramp there only hides what a runtime whose
+# kernels were not translation-invariant would add.
+MARGIN = 56
+RAMP = 16
+OVERLAP = 2 * MARGIN + RAMP
+MIN_TILE_SIDE = 2 * OVERLAP
+
+
+def _up(n: int) -> int:
+    return -(-n // MULTIPLE) * MULTIPLE
+
+
+def positions(length: int, tile: int, overlap: int = OVERLAP) -> list[int]:
+    """Tile origins along one side: multiples of 4, steps of ``tile - overlap``, the last
+    one ending at the (4-padded) edge. One tile if the side fits in one."""
+    end = _up(length)
+    if end <= tile:
+        return [0]
+    step = tile - overlap
+    count = 1 + math.ceil((end - tile) / step)
+    return [min(i * step, end - tile) for i in range(count)]
+
+
+def _ramp(width: int) -> np.ndarray:
+    """The new tile's weight across a blend zone: a half cosine from 0 to 1."""
+    t = (np.arange(width, dtype=np.float32) + 0.5) / width
+    return (0.5 - 0.5 * np.cos(np.pi * t)).astype(np.float32)
+
+
+def _zone(prev_start: int, start: int, tile: int, ramp: int) -> tuple[int, int]:
+    """The blend zone [z0, z1) between a tile at ``prev_start`` and the next at ``start``:
+    ``ramp`` px wide, centred in their overlap."""
+    lo, hi = start, prev_start + tile
+    mid = (lo + hi) // 2
+    width = min(ramp, hi - lo)
+    return mid - width // 2, mid - width // 2 + width
+
+
+def _blend(dst: np.ndarray, src: np.ndarray, weight: np.ndarray) -> None:
+    """dst ← dst + (src − dst)·weight, rounded, in place (uint8 arrays, small float work)."""
+    a = dst.astype(np.float32)
+    a += (src.astype(np.float32) - a) * weight
+    a += 0.5
+    np.clip(a, 0, 255, out=a)
+    dst[...] = a.astype(np.uint8)
+
+
+def thumbnail(photo: Image.Image, side: int, kind: str = DEFAULT_THUMB_KIND) -> np.ndarray:
+    """The picture (uint8, sides multiples of 4, longer side at most ``side``) on which the
+    statistics pass runs. A photo that fits is used as it is (reflect-padded to a multiple
+    of 4, as an untiled render pads it): its statistics are then the whole render's.
+
+    ``kind`` ``"sample"``: a mosaic of full-resolution crops (``SAMPLE_CROP`` px on their
+    longer side, the photo's aspect) taken on an even grid over the photo — the network
+    sees detail at the scale it will render, which keeps its statistics close to the whole
+    render's (bench/tiles.py). ``"downscaled"``: the photo shrunk to fit, as in URST; its
+    detail is at the wrong scale and its statistics stray further."""
+    w, h = photo.size
+    if max(w, h) <= side:
+        return _padded(np.asarray(photo))
+    if kind == "downscaled":
+        scale = side / max(w, h)
+        size = (max(16, round(w * scale / MULTIPLE) * MULTIPLE),
+                max(16, round(h * scale / MULTIPLE) * MULTIPLE))
+        return np.asarray(photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
+    if kind != "sample":
+        raise ValueError(f"Unknown thumbnail kind {kind!r}: use sample or downscaled.")
+    grid = max(1, side // SAMPLE_CROP)
+    scale = side / max(w, h) / grid
+    cw = max(16, int(w * scale) // MULTIPLE * MULTIPLE)
+    ch = max(16, int(h * scale) // MULTIPLE * MULTIPLE)
+    mosaic = np.empty((ch * grid, cw * grid, 3), np.uint8)
+    for j in range(grid):
+        for i in range(grid):
+            left = min(max(0, round((i + 0.5) * w / grid) - cw // 2), w - cw)
+            top = min(max(0, round((j + 0.5) * h / grid) - ch // 2), h - ch)
+            mosaic[j * ch:(j + 1) * ch, i * cw:(i + 1) * cw] = np.asarray(
+                photo.crop((left, top, left + cw, top + ch)))
+    return mosaic
+
+
+def _padded(pixels: np.ndarray) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    ph, pw = _up(h) - h, _up(w) - w
+    if ph or pw:
+        pixels = np.pad(pixels, ((0, ph), (0, pw), (0, 0)), mode="reflect")
+    return pixels
+
+
+def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = DEFAULT_TILE_SIDE,
+           thumb_side: int = DEFAULT_THUMB_SIDE, thumb_kind: str = DEFAULT_THUMB_KIND,
+           progress=None, statistics=None, out: np.ndarray | None = None,
+           ramp: int = RAMP) -> np.ndarray:
+    """``photo`` (RGB) stylized tile by tile into a uint8 HxWx3 array (``out`` if given).
+
+    ``statistics``: the 26 norm statistics to use (default: the statistics pass on
+    :func:`thumbnail` (``thumb_side``, ``thumb_kind``)); ``progress(done, total)`` is called
+    after each tile.
+    """
+    if tile_side % MULTIPLE or tile_side < MIN_TILE_SIDE:
+        raise ValueError(f"The tile side must be a multiple of {MULTIPLE}, at least "
+                         f"{MIN_TILE_SIDE} px (got {tile_side}).")
+    photo = photo.convert("RGB") if photo.mode != "RGB" else photo
+    w, h = photo.size
+    if statistics is None:
+        statistics = passes.statistics(thumbnail(photo, thumb_side, thumb_kind), vector)
+    tw, th = min(tile_side, _up(w)), min(tile_side, _up(h))
+    xs, ys = positions(w, tw), positions(h, th)
+    canvas = np.empty((h, w, 3), np.uint8) if out is None else out
+    if canvas.shape != (h, w, 3) or canvas.dtype != np.uint8:
+        raise ValueError(f"out must be a uint8 array of shape {(h, w, 3)}")
+    passes.prepare(th, tw)
+    total, done = len(xs) * len(ys), 0
+    for r, y in enumerate(ys):
+        rows = min(th, h - y)
+        strip = np.empty((rows, w, 3), np.uint8)
+        for c, x in enumerate(xs):
+            tile = _padded(np.asarray(photo.crop((x, y, min(x + tw, w), y + rows))))
+            result = passes.tile(tile, vector, statistics)[:rows, :min(tw, w - x)]
+            if c == 0:
+                strip[:, :result.shape[1]] = result
+            else:
+                z0, z1 = _zone(xs[c - 1], x, tw, ramp)
+                _blend(strip[:, z0:z1], result[:, z0 - x:z1 - x], _ramp(z1 - z0)[None, :, None])
+                strip[:, z1:x + result.shape[1]] = result[:, z1 - x:]
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        if r == 0:
+            canvas[:rows] = strip
+        else:
+            z0, z1 = _zone(ys[r - 1], y, th, ramp)
+            _blend(canvas[z0:z1], strip[z0 - y:z1 - y], _ramp(z1 - z0)[:, None, None])
+            canvas[z1:y + rows] = strip[z1 - y:]
+        del strip
+    return canvas
+
+
+# -- the two passes on each runtime -------------------------------------------------------
+
+
+class OnnxruntimePasses:
+    """Both passes rewritten from the exact onnxruntime graph (stylize/embedded.py's
+    ``exact_model``): the tile pass fed the statistics pass's result on the same picture
+    is that engine's render, bit for bit."""
+
+    def __init__(self, threads: int = 0):
+        from stylize import embedded
+
+        model = embedded.exact_model(threads)
+        self._stats = embedded.frozen_session(normstats.statistics_model(model), threads)
+        tile = normstats.tile_model(model)
+        del model
+        output_q = graphopt.quantized_output(tile)
+        self._table = None if output_q is None else embedded._pixel_table(*output_q)
+        self._tile = embedded.frozen_session(tile, threads)
+        self._content, self._vector = (i.name for i in self._tile.get_inputs()[:2])
+
+    def _feed(self, pixels: np.ndarray, vector: np.ndarray) -> dict:
+        return {self._content: (np.asarray(pixels, np.float32) * (1.0 / 255.0))[None],
+                self._vector: np.asarray(vector, np.float32).reshape(1, 1, 1, -1)}
+
+    def prepare(self, h: int, w: int) -> None:
+        pass
+
+    def statistics(self, pixels: np.ndarray, vector: np.ndarray) -> list[np.ndarray]:
+        return self._stats.run(None, self._feed(pixels, vector))
+
+    def tile(self, pixels: np.ndarray, vector: np.ndarray, statistics) -> np.ndarray:
+        feed = self._feed(pixels, vector)
+        feed.update(zip(normstats.NAMES, statistics, strict=True))
+        out = self._tile.run(None, feed)[0][0]
+        del feed
+        if self._table is not None:
+            return self._table[out.view(np.uint8)]
+        return np.asarray(_from_array(out))
+
+
+class OpenVINOPasses:
+    """Both passes rewritten from the shipped graph, on OpenVINO: the statistics pass on
+    its networks for the thumbnails' sizes, the tile pass compiled for the tile shape."""
+
+    def __init__(self, threads: int = 0, cache_dir: str | None = None):
+        from stylize import embedded, openvino_rt
+
+        model = embedded._model("arbitrary_transform.onnx")
+        self._stats = openvino_rt.OpenVINOTransformer(
+            normstats.statistics_model(model).SerializeToString(), threads=threads,
+            cache_dir=cache_dir, pixels_out=False)
+        self._tile = openvino_rt.OpenVINOTransformer(
+            normstats.tile_model(model).SerializeToString(), threads=threads, cache_dir=cache_dir)
+
+    def prepare(self, h: int, w: int) -> None:
+        self._tile.warm_up([(h, w)], dynamic=False)  # compiled once (or found in the cache)
+
+    def statistics(self, pixels: np.ndarray, vector: np.ndarray) -> list[np.ndarray]:
+        stats = self._stats.outputs(np.ascontiguousarray(pixels), np.asarray(vector, np.float32))
+        self._stats.release_memory()
+        return stats
+
+    def tile(self, pixels: np.ndarray, vector: np.ndarray, statistics) -> np.ndarray:
+        return self._tile.run(np.ascontiguousarray(pixels), np.asarray(vector, np.float32),
+                              statistics)
+
+
+def _from_array(arr: np.ndarray) -> Image.Image:
+    from stylize import images
+
+    return images.from_array(arr, inplace=True)

@@ -1,0 +1,203 @@
+"""Tiled rendering (stylize/tiling.py, stylize/normstats.py): the norms' statistics split out
+of the graph, tiles rendered with shared statistics, and the seam measure
+(stylize/fidelity.py) — on both runtimes, with the real weights, on test-made photos."""
+
+import numpy as np
+import onnx
+import pytest
+from PIL import Image
+
+from stylize import embedded, fidelity, normstats, tiling
+from stylize.backends import get_engine
+from tests.imagegen import painting, photo
+
+RUNTIMES = ["onnxruntime", "openvino"]
+SMALL_TILE = tiling.MIN_TILE_SIDE  # 256: many tiles on a small photo
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The shipped graph made shape-dynamic, on onnxruntime (as in test_fidelity.py)."""
+    return embedded.EmbeddedEngine(runtime="onnxruntime", exact_rewrite=False)
+
+
+@pytest.fixture(scope="module")
+def vectors(reference):
+    return [reference.style_vector(painting(seed=s)) for s in (1, 2, 3)]
+
+
+def _engine(runtime):
+    return get_engine("embedded", runtime=runtime)
+
+
+def _case(reference, vectors, pic):
+    """(reference output per style, style scale, shift jitter per style) for one photo."""
+    refs = [reference.transform(pic, v) for v in vectors]
+    scale = fidelity.style_scale(reference, refs)
+    return refs, scale, [fidelity.jitter(reference, pic, v, r) for v, r in zip(vectors, refs, strict=True)]
+
+
+def test_the_13_norms_are_found_and_split_out_in_their_documented_order():
+    model = embedded._model("arbitrary_transform.onnx")
+    assert [s.name for s in normstats.find(model)] == list(normstats.NAMES)
+    assert len(normstats.NAMES) == 26 and normstats.NAMES[0].endswith("residual1/conv1/StyleNorm/mean")
+    stats = normstats.statistics_model(model)
+    assert [o.name for o in stats.graph.output] == list(normstats.NAMES)
+    tile = normstats.tile_model(model)
+    names = [i.name for i in tile.graph.input]
+    assert names[2:] == list(normstats.NAMES) and len(names) == 28
+    assert not any(n.op_type == "GlobalAveragePool" for n in tile.graph.node)  # nothing pooled
+    onnx.checker.check_model(stats)
+    onnx.checker.check_model(tile)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_tile_pass_fed_the_statistics_pass_is_the_plain_render(runtime, reference, vectors):
+    """On one whole picture: bit for bit on onnxruntime (the exact graph), within the
+    fidelity contract on OpenVINO."""
+    engine = _engine(runtime)
+    passes = engine.tiling_passes()
+    pic = photo(332, 516, seed=11)
+    pixels = np.asarray(pic)
+    refs, scale, jitters = _case(reference, vectors, pic)
+    for vec, ref, jitter in zip(vectors, refs, jitters, strict=True):
+        stats = passes.statistics(pixels, vec)
+        assert [s.shape for s in stats][:2] == [(1, 32, 1, 1)] * 2 and len(stats) == 26
+        out = passes.tile(pixels, vec, stats)
+        if runtime == "onnxruntime":
+            assert np.array_equal(out, np.asarray(engine.transform(pic, vec)))
+        verdict = fidelity.compare(reference, Image.fromarray(out), ref, scale, jitter)
+        assert verdict.ok, verdict
+
+
+def test_a_tiled_render_with_the_photos_own_statistics_is_the_plain_render_bit_for_bit(vectors):
+    """onnxruntime is translation-invariant: with the same statistics, tiles 56 px and more
+    from their edges are the whole render, so 256-px tiles at an odd size give it exactly."""
+    engine = _engine("onnxruntime")
+    pic = photo(1001, 667, seed=12)
+    out = engine.transform_tiled(pic, vectors[0], tile_side=SMALL_TILE, thumb_side=1024)
+    assert out.shape == (667, 1001, 3) and out.dtype == np.uint8
+    assert np.array_equal(out, np.asarray(engine.transform(pic, vectors[0])))
+
+
+def test_one_changed_pixel_moves_the_output_less_than_the_margin(vectors):
+    """The receptive field (with fixed statistics) is what the overlap is built on."""
+    passes = _engine("onnxruntime").tiling_passes()
+    pixels = np.asarray(photo(256, 256, seed=13))
+    stats = passes.statistics(pixels, vectors[0])
+    moved = pixels.copy()
+    moved[128, 128] = 255 - moved[128, 128]
+    changed = np.abs(passes.tile(moved, vectors[0], stats).astype(int)
+                     - passes.tile(pixels, vectors[0], stats)).max(axis=2)
+    ys, xs = np.nonzero(changed)
+    reach = max(np.abs(ys - 128).max(), np.abs(xs - 128).max())
+    assert 40 < reach < tiling.MARGIN, reach
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_tiled_renders_meet_the_fidelity_contract_against_the_untiled_reference(
+        runtime, reference, vectors):
+    """Forced small tiles and the default ones, statistics from the photo itself (it fits the
+    statistics pass). A statistics image smaller than the photo does NOT keep the contract in
+    general: bench/tiles.py measures by how much."""
+    engine = _engine(runtime)
+    pic = photo(640, 480, seed=14)
+    refs, scale, jitters = _case(reference, vectors[:2], pic)
+    worst = 0.0
+    for vec, ref, jitter in zip(vectors, refs, jitters, strict=False):
+        for tile_side in (SMALL_TILE, tiling.DEFAULT_TILE_SIDE):
+            out = engine.transform_tiled(pic, vec, tile_side=tile_side)
+            assert out.shape == (480, 640, 3)
+            verdict = fidelity.compare(reference, Image.fromarray(out), ref, scale, jitter)
+            assert verdict.ok, (tile_side, verdict, verdict.allowed)
+            worst = max(worst, verdict.style_ratio / verdict.allowed)
+    print(f"{runtime}: worst style distance {worst:.0%} of its case's bound")
+
+
+def _smooth(w, h):
+    """A made-up photo without hard edges (the discs of imagegen.photo stand out by themselves)."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    arr = np.stack([0.5 + 0.4 * np.sin(x / w * 5), 0.5 + 0.4 * np.cos(y / h * 4), (x + y) / (w + h)], -1)
+    return Image.fromarray((arr * 255).astype(np.uint8))
+
+
+class _OwnStatistics:
+    """Passes that give every tile its own statistics: what tiling without URST does."""
+
+    def __init__(self, passes):
+        self.passes = passes
+
+    def prepare(self, h, w):
+        self.passes.prepare(h, w)
+
+    def statistics(self, pixels, vector):
+        return None
+
+    def tile(self, pixels, vector, statistics):
+        return self.passes.tile(pixels, vector, self.passes.statistics(pixels, vector))
+
+
+def test_the_seam_measure_passes_shared_statistics_and_fails_each_tiles_own(vectors):
+    """Each tile normalised by its own statistics, cut hard (a 1-px ramp), is caught. (Blended
+    over the default 16-px ramp, such seams are smeared over 16 rows and this per-row measure
+    misses them on this photo: it is a check on the shared statistics, not a proof.)"""
+    engine = _engine("onnxruntime")
+    pic = _smooth(768, 512)
+    untiled = fidelity.seams(engine.transform(pic, vectors[1]))
+    shared = fidelity.seams(engine.transform_tiled(pic, vectors[1], tile_side=SMALL_TILE))
+    own = fidelity.seams(tiling.render(_OwnStatistics(engine.tiling_passes()), pic, vectors[1],
+                                       tile_side=SMALL_TILE, statistics=[], ramp=1))
+    assert shared.within(untiled), (shared, untiled)
+    assert not own.within(untiled), (own, untiled)
+    print(f"untiled {untiled.worst:.2f}, shared statistics {shared.worst:.2f}, "
+          f"each tile's own {own.worst:.2f}")
+
+
+def test_the_seam_measure_finds_a_seam_drawn_into_a_picture():
+    rng = np.random.default_rng(0)
+    texture = rng.integers(100, 120, (300, 400, 3)).astype(np.uint8)
+    clean = fidelity.seams(texture)
+    assert clean.worst < 1.3
+    stepped = texture.astype(int)
+    stepped[:, 250:] += 30  # one column boundary where everything jumps
+    stepped[150:] -= 25  # and one row boundary
+    seen = fidelity.seams(np.clip(stepped, 0, 255).astype(np.uint8))
+    assert seen.columns > 1.8 and seen.column_at == 249
+    assert seen.rows > 1.8 and seen.row_at == 149
+    assert not seen.within(clean) and clean.within(clean)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_progress_counts_every_tile_and_odd_sizes_come_out_at_the_photos_size(runtime, vectors):
+    engine = _engine(runtime)
+    for w, h in ((1001, 667), (97, 413), (517, 333)):
+        calls = []
+        out = engine.transform_tiled(photo(w, h, seed=16), vectors[2], tile_side=SMALL_TILE,
+                                     thumb_side=256, progress=lambda d, t, c=calls: c.append((d, t)))
+        assert out.shape == (h, w, 3) and out.dtype == np.uint8
+        total = len(tiling.positions(w, min(SMALL_TILE, -(-w // 4) * 4))) * len(
+            tiling.positions(h, min(SMALL_TILE, -(-h // 4) * 4)))
+        assert calls == [(n, total) for n in range(1, total + 1)]
+        assert np.asarray(out).std() > 10  # a picture, not an empty canvas
+    assert total > 1
+
+
+def test_tile_origins_are_aligned_overlap_enough_and_end_at_the_edge():
+    for length in (256, 257, 1000, 1001, 4096, 8160):
+        for tile in (256, 512, 1024):
+            xs = tiling.positions(length, tile)
+            end = -(-length // 4) * 4
+            assert xs[0] == 0 and all(x % 4 == 0 for x in xs)
+            assert xs[-1] + min(tile, end) == end
+            assert all(b - a <= tile - tiling.OVERLAP for a, b in zip(xs, xs[1:], strict=False))
+
+
+def test_a_given_canvas_is_written_and_bad_tile_sides_are_refused(vectors):
+    engine = _engine("onnxruntime")
+    pic = photo(300, 260, seed=17)
+    canvas = np.zeros((260, 300, 3), np.uint8)
+    assert engine.transform_tiled(pic, vectors[0], tile_side=SMALL_TILE, out=canvas) is canvas
+    assert canvas.std() > 10
+    for bad in (SMALL_TILE - 4, 514):
+        with pytest.raises(ValueError, match="tile side"):
+            engine.transform_tiled(pic, vectors[0], tile_side=bad)
