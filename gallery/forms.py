@@ -3,14 +3,15 @@ feature's form extends (gallery/<feature>/forms.py)."""
 
 from django import forms
 
-from stylize.engine import DEFAULT_BRUSH_SCALE, DEFAULT_MAX_SIDE, Controls
+from stylize.engine import DEFAULT_BRUSH_SCALE, DEFAULT_MAX_SIDE, MAX_SIDE_LIMIT, Controls
 
 SIZE_CHOICES = [
     (512, "Small · 512 px"),
     (1024, "Medium · 1024 px"),
     (1536, "Large · 1536 px"),
     (2048, "Extra large · 2048 px"),
-    (4096, "Full · up to 4096 px"),
+    (4096, "Print · 4096 px"),
+    (MAX_SIDE_LIMIT, "Full size · your photo's own"),
 ]
 BRUSH_CHOICES = [
     (128, "Bold · 128"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from gallery.querysets import JobQuerySet, JobStatus, StyleQuerySet, StylizationQuerySet
-from stylize.engine import DEFAULT_BRUSH_SCALE, DEFAULT_MAX_SIDE
+from stylize.engine import DEFAULT_BRUSH_SCALE, DEFAULT_MAX_SIDE, MAX_SIDE_LIMIT
 
 
 def _photo_path(instance, filename):
@@ -31,6 +31,7 @@ def _video_path(instance, filename):
     return f"videos/{uuid.uuid4().hex}{_ext(filename)}"
 
 
+WEBP_MAX_SIDE = 16383  # the format's own limit (a 50-MP panorama can be longer)
 _COUNTED = re.compile(r"(\d+) of (\d+)")
 
 
@@ -221,6 +222,14 @@ class Stylization(Job):
 
     def get_absolute_url(self):
         return reverse("stylization-detail", args=[self.id])
+
+    @property
+    def fits_webp(self) -> bool:
+        return max(self.width, self.height) <= WEBP_MAX_SIDE
+
+    @property
+    def size_label(self) -> str:
+        return "Full size" if self.max_side >= MAX_SIDE_LIMIT else f"{self.max_side} px"
 
     @property
     def style_names(self) -> str:

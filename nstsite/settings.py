@@ -156,6 +156,16 @@ NST_COMPILE_CACHE_DIR = env_str("NST_COMPILE_CACHE_DIR", str(DATA_DIR / "openvin
 NST_RUNTIME_VERDICT_FILE = env_str("NST_RUNTIME_VERDICT_FILE",
                                    str(Path(NST_COMPILE_CACHE_DIR) / "runtime-verdict.json"))
 TFHUB_CACHE_DIR = env_str("TFHUB_CACHE_DIR", str(DATA_DIR / "tfhub-cache"))
+# Tiled renders (stylize/tiling.py): pictures of more pixels than NST_UNTILED_MAX_PIXELS are
+# rendered in tiles of NST_TILE_SIDE px (a multiple of 4, at least 256) with the norm
+# statistics of the whole picture (or of a sample of it above 4 MP): any size up to
+# NST_MAX_PIXELS in bounded memory. 0 tiles every picture.
+NST_TILE_SIDE = env_int("NST_TILE_SIDE", 1024, minimum=256)
+if NST_TILE_SIDE % 4:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"NST_TILE_SIDE must be a multiple of 4, got {NST_TILE_SIDE}")
+NST_UNTILED_MAX_PIXELS = env_int("NST_UNTILED_MAX_PIXELS", 4_000_000, minimum=0)
 
 # Jobs (gallery/jobs). The database is the queue of record; a django-q2 task only wakes a
 # worker, which claims the fairest runnable job. Timeout covers a 4096-px render on 2 cores

@@ -23,7 +23,10 @@ from PIL import Image
 from stylize import images
 
 DEFAULT_MAX_SIDE = 1024
-MAX_SIDE_LIMIT = 4096
+# "Full size": a photo's own size. Uploads are bounded by pixels (50 MP by default) and
+# proportions (16:1), so no photo's long side reaches this; any max_side at or above the
+# photo's long side renders it at its own size.
+MAX_SIDE_LIMIT = 32768
 MIN_MAX_SIDE = 64
 DEFAULT_BRUSH_SCALE = 256
 BRUSH_SCALE_RANGE = (64, 1024)
@@ -173,6 +176,18 @@ class Engine:
     supports_vectors = False
     vector_size = 0
     max_pixels = 0  # 0: no limit beyond max_side
+    # Tiled rendering (embedded engines, stylize/tiling.py): pictures of more pixels than
+    # untiled_max_pixels are rendered in tiles of tile_side px, in bounded memory.
+    supports_tiles = False
+    tile_side = 1024
+    untiled_max_pixels = 4_000_000
+
+    def configure_tiles(self, *, tile_side: int | None = None,
+                        untiled_max_pixels: int | None = None) -> None:
+        if tile_side is not None:
+            self.tile_side = int(tile_side)
+        if untiled_max_pixels is not None:
+            self.untiled_max_pixels = int(untiled_max_pixels)
 
     def style_vector(self, image: StyleInput, brush_scale: int = DEFAULT_BRUSH_SCALE) -> np.ndarray:
         raise EngineError(
@@ -187,7 +202,11 @@ class Engine:
         preserve_color: bool = False,
         max_side: int = DEFAULT_MAX_SIDE,
         brush_scale: int = DEFAULT_BRUSH_SCALE,
+        progress=None,
     ) -> Image.Image:
+        """``photo`` in ``styles`` at most ``max_side`` px long (never enlarged). A large
+        picture on an engine with tiles is rendered tile by tile: ``progress(done, total)``
+        is called after each."""
         started = time.perf_counter()
         weights = check_options(
             strength=strength,
@@ -198,12 +217,14 @@ class Engine:
         photo = content if isinstance(content, Image.Image) else images.open_image(content)
         check_picture(*photo.size, max_side)
         photo = images.fit(photo, max_side)
-        if self.max_pixels and photo.width * photo.height > self.max_pixels:
+        tiled = self.supports_tiles and photo.width * photo.height > self.untiled_max_pixels
+        if self.max_pixels and not tiled and photo.width * photo.height > self.max_pixels:
             photo = photo.resize(fit_area(photo.size, self.max_pixels), Image.Resampling.LANCZOS)
         alpha = photo.getchannel("A") if photo.mode == "RGBA" else None
         rgb = images.flatten(photo)
         pairs = [(s, w) for (s, _), w in zip(styles, weights, strict=True) if w > 0]
-        out = self._render(rgb, pairs, float(strength), int(brush_scale))
+        out = (self._render_tiled(rgb, pairs, float(strength), int(brush_scale), progress)
+               if tiled else self._render(rgb, pairs, float(strength), int(brush_scale)))
         if preserve_color:
             out = keep_colour(out, rgb)
         if alpha is not None:
@@ -213,6 +234,9 @@ class Engine:
 
     def warm_up(self) -> None:
         """Do the slow one-time work now (a worker calls this at start, not in a job)."""
+
+    def _render_tiled(self, photo, styles, strength, brush_scale, progress):
+        raise NotImplementedError
 
     def _render(
         self,

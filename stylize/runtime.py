@@ -7,8 +7,11 @@ from stylize.engine import Engine
 
 
 def configured_engine() -> Engine:
-    return get_engine(
+    engine = get_engine(
         settings.NST_MODEL, threads=settings.NST_THREADS, cache_dir=settings.TFHUB_CACHE_DIR,
         runtime=settings.NST_RUNTIME, compile_cache_dir=settings.NST_COMPILE_CACHE_DIR,
         verdict_file=settings.NST_RUNTIME_VERDICT_FILE,
     )
+    engine.configure_tiles(tile_side=settings.NST_TILE_SIDE,
+                           untiled_max_pixels=settings.NST_UNTILED_MAX_PIXELS)
+    return engine

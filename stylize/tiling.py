@@ -28,6 +28,10 @@ MULTIPLE = 4
 DEFAULT_TILE_SIDE = 1024
 DEFAULT_THUMB_SIDE = 1536
 DEFAULT_THUMB_KIND = "sample"
+# Up to this many pixels the statistics pass runs on the photo itself: its statistics are the
+# whole render's, so the tiles are the untiled render (bit for bit on onnxruntime). It costs
+# what an untiled render of that size costs in memory, which is the bound anyway.
+EXACT_STATISTICS_PIXELS = 4_000_000
 # Measured at 2048×1536 (bench/tiles.py; 3 photos × 3 styles, onnxruntime): a downscaled
 # 1024-px thumbnail keeps the contract in 0/9 cases (worst style 285 % of its bound); a
 # 1536-px mosaic of 3×3 crops of 512 px in 6/9 (worst 100 %), of 6×6 crops of 256 px in 6/9
@@ -85,8 +89,9 @@ def _blend(dst: np.ndarray, src: np.ndarray, weight: np.ndarray) -> None:
 
 def thumbnail(photo: Image.Image, side: int, kind: str = DEFAULT_THUMB_KIND) -> np.ndarray:
     """The picture (uint8, sides multiples of 4, longer side at most ``side``) on which the
-    statistics pass runs. A photo that fits is used as it is (reflect-padded to a multiple
-    of 4, as an untiled render pads it): its statistics are then the whole render's.
+    statistics pass runs. A photo that fits (``side``, or ``EXACT_STATISTICS_PIXELS``) is used
+    as it is (reflect-padded to a multiple of 4, as an untiled render pads it): its
+    statistics are then the whole render's.
 
     ``kind`` ``"sample"``: a mosaic of full-resolution crops (``SAMPLE_CROP`` px on their
     longer side, the photo's aspect) taken on an even grid over the photo — the network
@@ -94,7 +99,7 @@ def thumbnail(photo: Image.Image, side: int, kind: str = DEFAULT_THUMB_KIND) -> 
     render's (bench/tiles.py). ``"downscaled"``: the photo shrunk to fit, as in URST; its
     detail is at the wrong scale and its statistics stray further."""
     w, h = photo.size
-    if max(w, h) <= side:
+    if max(w, h) <= side or w * h <= EXACT_STATISTICS_PIXELS:
         return _padded(np.asarray(photo))
     if kind == "downscaled":
         scale = side / max(w, h)
@@ -178,20 +183,20 @@ def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = D
 
 
 class OnnxruntimePasses:
-    """Both passes rewritten from the exact onnxruntime graph (stylize/embedded.py's
+    """Both passes rewritten from the exact onnxruntime graph (stylize/networks.py's
     ``exact_model``): the tile pass fed the statistics pass's result on the same picture
     is that engine's render, bit for bit."""
 
     def __init__(self, threads: int = 0):
-        from stylize import embedded
+        from stylize import networks
 
-        model = embedded.exact_model(threads)
-        self._stats = embedded.frozen_session(normstats.statistics_model(model), threads)
+        model = networks.exact_model(threads)
+        self._stats = networks.frozen_session(normstats.statistics_model(model), threads)
         tile = normstats.tile_model(model)
         del model
         output_q = graphopt.quantized_output(tile)
-        self._table = None if output_q is None else embedded._pixel_table(*output_q)
-        self._tile = embedded.frozen_session(tile, threads)
+        self._table = None if output_q is None else networks._pixel_table(*output_q)
+        self._tile = networks.frozen_session(tile, threads)
         self._content, self._vector = (i.name for i in self._tile.get_inputs()[:2])
 
     def _feed(self, pixels: np.ndarray, vector: np.ndarray) -> dict:
@@ -219,9 +224,9 @@ class OpenVINOPasses:
     its networks for the thumbnails' sizes, the tile pass compiled for the tile shape."""
 
     def __init__(self, threads: int = 0, cache_dir: str | None = None):
-        from stylize import embedded, openvino_rt
+        from stylize import networks, openvino_rt
 
-        model = embedded._model("arbitrary_transform.onnx")
+        model = networks._model("arbitrary_transform.onnx")
         self._stats = openvino_rt.OpenVINOTransformer(
             normstats.statistics_model(model).SerializeToString(), threads=threads,
             cache_dir=cache_dir, pixels_out=False)

@@ -84,7 +84,10 @@ class ControlsSerializer(serializers.Serializer):
                                         help_text=CALLBACK_HELP)
     strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
     preserve_color = serializers.BooleanField(default=False)
-    max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024)
+    max_side = serializers.IntegerField(
+        min_value=MIN_MAX_SIDE, max_value=MAX_SIDE_LIMIT, default=1024,
+        help_text=f"The output's long side; never enlarged: {MAX_SIDE_LIMIT} (or any value at "
+                  "or above the photo's long side) renders it at its own size, up to 50 MP.")
     brush_scale = serializers.IntegerField(min_value=BRUSH_SCALE_RANGE[0],
                                            max_value=BRUSH_SCALE_RANGE[1], default=256)
 

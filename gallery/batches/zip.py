@@ -14,11 +14,12 @@ from gallery.models import Batch, Stylization
 from gallery.pictures.downloads import DOWNLOAD_FORMATS, download_name
 
 
-def zip_names(pictures: Sequence[Stylization], ext: str) -> list[str]:
-    """``<photo>-<style>.<ext>`` for each picture, unique within the archive."""
+def zip_names(pictures: Sequence[Stylization], fmt: str) -> list[str]:
+    """``<photo>-<style>.<ext>`` for each picture in ``fmt``, unique within the archive."""
     seen: dict[str, int] = {}
     names = []
     for work in pictures:
+        ext = DOWNLOAD_FORMATS[_format_of(work, fmt)][1]
         style = slugify(work.style_names) or "styled"
         base = f"{slugify(work.photo.stem) or 'photo'}-{style}"[:120]
         seen[base] = seen.get(base, 0) + 1
@@ -50,16 +51,20 @@ class _Pipe:
         return out
 
 
+def _format_of(work, fmt: str) -> str:
+    """``fmt``, or PNG for a picture too long for WebP."""
+    return "png" if DOWNLOAD_FORMATS[fmt][0] == "WEBP" and not work.fits_webp else fmt
+
+
 def zip_stream(batch: Batch, fmt: str) -> Iterator[bytes]:
     """The batch's finished pictures in ``fmt`` as a ZIP, produced picture by picture.
     Pictures are stored, not deflated: PNG, JPEG and WebP are compressed already."""
-    _, ext = DOWNLOAD_FORMATS[fmt]
     pictures = list(batch.pictures.filter(status=Stylization.Status.DONE)
                     .select_related("photo").prefetch_related("parts").order_by("created", "pk"))
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED) as archive:
-        for work, name in zip(pictures, zip_names(pictures, ext), strict=True):
-            with default_storage.open(download_name(work, fmt), "rb") as fh:
+        for work, name in zip(pictures, zip_names(pictures, fmt), strict=True):
+            with default_storage.open(download_name(work, _format_of(work, fmt)), "rb") as fh:
                 archive.writestr(name, fh.read())
             yield pipe.take()
     yield pipe.take()

@@ -41,7 +41,8 @@ class ClipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Video
-        fields = ["id", "status", "error", "progress", "progress_percent", "queue_position", "style", "style_name",
+        fields = ["id", "status", "error", "progress", "progress_percent", "queue_position",
+                  "style", "style_name",
                   "strength", "preserve_color", "max_side", "brush_scale", "deflicker",
                   "seconds", "fps", "frames", "width", "height", "audio", "flicker", "created",
                   "finished", "render_ms", "download_url", "preview_url"]

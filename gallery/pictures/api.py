@@ -32,7 +32,7 @@ from gallery.budgets import RenderThrottle, UploadThrottle
 from gallery.jobs.fair_queue import queue_position
 from gallery.models import Photo, Style, Stylization
 from gallery.pictures import services
-from gallery.pictures.downloads import DOWNLOAD_FORMATS, download_response
+from gallery.pictures.downloads import DOWNLOAD_FORMATS, check_format, download_response
 from gallery.web import file_response, uuid_or_none
 from stylize.engine import MAX_STYLES
 
@@ -261,6 +261,7 @@ class StylizationViewSet(FileActionsMixin, UploadLimitMixin, mixins.ListModelMix
             raise ValidationError({"format": ["Unknown format; use png, jpeg or webp."]})
         if not work.output:
             raise NotReady()
+        check_format(work, fmt)
         return download_response(work, fmt, user=request.user)
 
 

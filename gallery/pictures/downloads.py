@@ -11,12 +11,24 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.utils.text import slugify
 
+from gallery.errors import ServiceError
+from gallery.models import WEBP_MAX_SIDE
 from gallery.storage import copy_name, write_atomically
 from stylize import images
 
 # format query value → (Pillow format, file extension)
 DOWNLOAD_FORMATS = {"png": ("PNG", "png"), "jpeg": ("JPEG", "jpg"), "jpg": ("JPEG", "jpg"),
                     "webp": ("WEBP", "webp")}
+
+
+def check_format(work, fmt: str) -> None:
+    """Refuse (400) a format the picture cannot be saved in, saying which ones it can."""
+    if fmt not in DOWNLOAD_FORMATS:
+        raise ServiceError("Unknown format; use png, jpeg or webp.", field="format")
+    if DOWNLOAD_FORMATS[fmt][0] == "WEBP" and not work.fits_webp:
+        raise ServiceError(
+            f"WebP holds pictures up to {WEBP_MAX_SIDE} px a side; this one is {work.width} × "
+            f"{work.height} px. Download it as PNG or JPEG.", field="format")
 
 
 def download_name(work, fmt: str) -> str:

@@ -43,10 +43,13 @@ class RenderJob(JobKind):
         megapixels = side * side * min(photo.width, photo.height) / max(photo.width, photo.height) / 1e6
         ctx.expect(megapixels * _seconds_per_mp[0] + 1)
         short = round(side * min(photo.width, photo.height) / max(photo.width, photo.height))
-        ctx.progress(f"rendering {side} × {short} px" if photo.width >= photo.height
-                     else f"rendering {short} × {side} px")
+        size = f"{side} × {short} px" if photo.width >= photo.height else f"{short} × {side} px"
+        ctx.progress(f"rendering {size}")
         began = time.perf_counter()
-        result = engine.stylize(photo, styles, **Controls.of(row).as_dict())
+        result = engine.stylize(  # a large picture goes tile by tile: "tile 12 of 48"
+            photo, styles, **Controls.of(row).as_dict(),
+            progress=lambda n, total: ctx.progress(f"tile {n} of {total} · {size}"))
+        del photo  # at 50 MP: 150 MB the encoders below can use
         took = time.perf_counter() - began
         _seconds_per_mp[0] = 0.7 * _seconds_per_mp[0] + 0.3 * took / max(megapixels, 0.01)
         thumb = images.fit(result, THUMB_SIDE)

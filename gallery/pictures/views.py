@@ -19,7 +19,7 @@ from gallery.errors import ServiceError
 from gallery.jobs.fair_queue import queue_position
 from gallery.models import Photo, Style, Stylization
 from gallery.pictures import services
-from gallery.pictures.downloads import DOWNLOAD_FORMATS, download_response
+from gallery.pictures.downloads import check_format, download_response
 from gallery.pictures.forms import StylizationForm
 from gallery.web import CreatePageMixin, file_response, uuid_or_none
 
@@ -198,9 +198,10 @@ class StylizationDownloadView(StylizationAccessMixin, View):
         if not work.output:
             raise Http404("Not rendered yet.")
         fmt = request.GET.get("format", "png").lower()
-        if fmt not in DOWNLOAD_FORMATS:
-            return HttpResponse("Unknown format; use png, jpeg or webp.", status=400,
-                                content_type="text/plain")
+        try:
+            check_format(work, fmt)
+        except ServiceError as exc:
+            return HttpResponse(str(exc), status=exc.status, content_type="text/plain")
         return download_response(work, fmt, request.user)
 
 

@@ -201,3 +201,22 @@ def test_a_given_canvas_is_written_and_bad_tile_sides_are_refused(vectors):
     for bad in (SMALL_TILE - 4, 514):
         with pytest.raises(ValueError, match="tile side"):
             engine.transform_tiled(pic, vectors[0], tile_side=bad)
+
+
+def test_stylize_renders_a_picture_over_the_untiled_limit_in_tiles(vectors):
+    """Engine.stylize: above ``untiled_max_pixels`` the render goes tile by tile (progress
+    counted), and with the photo's own statistics (it is under 4 MP) it is the untiled one."""
+    engine = get_engine("embedded", runtime="onnxruntime")
+    pic = photo(900, 604, seed=17)
+    whole = engine.stylize(pic, [(vectors[1], 1.0)], max_side=900, strength=0.8)
+    calls = []
+    try:
+        engine.configure_tiles(tile_side=SMALL_TILE, untiled_max_pixels=0)
+        tiled = engine.stylize(pic, [(vectors[1], 1.0)], max_side=900, strength=0.8,
+                               progress=lambda done, total: calls.append((done, total)))
+    finally:
+        engine.configure_tiles(tile_side=tiling.DEFAULT_TILE_SIDE, untiled_max_pixels=4_000_000)
+    total = len(tiling.positions(900, SMALL_TILE)) * len(tiling.positions(604, SMALL_TILE))
+    assert total > 4 and calls == [(n, total) for n in range(1, total + 1)]
+    assert tiled.size == whole.size == (900, 604)
+    assert np.array_equal(np.asarray(tiled), np.asarray(whole))
