@@ -69,6 +69,8 @@ bench: install-test
 	$(PY) bench/run.py
 	$(PY) bench/throughput.py
 	$(PY) bench/video.py
+	$(PY) bench/prints.py
+	$(PY) bench/tiles.py --quick
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache node_modules

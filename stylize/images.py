@@ -196,10 +196,13 @@ def encode(img: Image.Image, fmt: str = "PNG", *, quality: int = 92) -> bytes:
         img = flatten(img)
     elif img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGB")
-    # A copy whose .info (exif, comments, icc) is emptied carries pixels only. One copy of the
-    # pixels, not two (tobytes + frombytes): at 50 MP that is 150 MB less at the peak.
-    clean = img.copy()
-    clean.info.clear()
+    # Pixels only: .info (exif, comments, icc) is what the encoders write metadata from. A
+    # fresh picture (a render) has none and is saved as it is; else a copy with it emptied
+    # (one copy of the pixels: at 50 MP a copy is 200 MB).
+    clean = img
+    if img.info:
+        clean = img.copy()
+        clean.info.clear()
     buf = io.BytesIO()
     try:
         if fmt == "JPEG":

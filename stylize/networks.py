@@ -126,10 +126,14 @@ def exact_model(threads: int = 0) -> onnx.ModelProto:
     return fused
 
 
-def frozen_session(model: onnx.ModelProto, threads: int = 0) -> ort.InferenceSession:
-    """A session that runs ``model`` as it is: no optimization can re-fuse it differently."""
+def frozen_session(model: onnx.ModelProto, threads: int = 0, *,
+                   arena: bool = True) -> ort.InferenceSession:
+    """A session that runs ``model`` as it is: no optimization can re-fuse it differently.
+    ``arena=False``: memory goes back after each run instead of staying reserved (for a pass
+    much larger than the ones that follow it)."""
     opts = session_options(threads)
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.enable_cpu_mem_arena = arena
     return _session(model, opts)
 
 

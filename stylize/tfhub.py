@@ -28,6 +28,9 @@ MULTIPLE = 4
 class TFHubEngine(Engine):
     name = "tfhub"
     supports_vectors = False
+    # No tiles here (the SavedModel's norms cannot be fed statistics): a larger picture is
+    # rendered at 16 MP, the size the site's "Print" renders had before tiling.
+    max_pixels = 4096 * 4096
 
     def __init__(self, handle: str, *, cache_dir: str | None = None):
         if cache_dir:

@@ -191,7 +191,10 @@ class OnnxruntimePasses:
         from stylize import networks
 
         model = networks.exact_model(threads)
-        self._stats = networks.frozen_session(normstats.statistics_model(model), threads)
+        # The statistics pass runs on up to 4 MP, the tiles on 1 MP: its arena would otherwise
+        # stay reserved while the canvas and the encoders need the memory.
+        self._stats = networks.frozen_session(normstats.statistics_model(model), threads,
+                                              arena=False)
         tile = normstats.tile_model(model)
         del model
         output_q = graphopt.quantized_output(tile)

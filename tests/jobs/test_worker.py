@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 
 from django.urls import reverse
 from PIL import Image
@@ -104,3 +105,35 @@ def test_a_new_worker_compiles_its_network_before_any_job(start_qcluster, tmp_pa
     out = subprocess.run([sys.executable, "manage.py", "jobs"], cwd=ROOT, capture_output=True,
                          text=True, env={**os.environ, "DATABASE_URL": database_url()})
     assert f"renders with {worker['runtime']}" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_full_size_render_goes_tile_by_tile_and_its_progress_is_seen_moving(
+    start_qcluster, client, alice, catalog_style
+):
+    """A real worker forced into small tiles: the result page's status (and the API) count
+    "tile n of N" while it renders, and the picture comes out at the photo's own size."""
+    from stylize.engine import MAX_SIDE_LIMIT
+
+    cluster = start_qcluster(NST_UNTILED_MAX_PIXELS="0", NST_TILE_SIDE="256")
+    work = stylization_create(owner=alice, upload=upload(size=(1500, 1100)),
+                              original_name="print.jpg", styles=[(catalog_style, 1.0)],
+                              controls=Controls(max_side=MAX_SIDE_LIMIT))
+    status, api = reverse("stylization-status", args=[work.pk]), f"/api/v1/stylizations/{work.pk}/"
+    web = client_for(client, alice)
+    seen, texts = [], set()
+    deadline = time.monotonic() + 180
+    while not Stylization.objects.get(pk=work.pk).is_finished:
+        data = web.get(status).json()
+        if data["progress_percent"] is not None:
+            seen.append(data["progress_percent"])
+            texts.add(data["progress"].split(" · ")[0])
+            assert web.get(api).json()["progress_percent"] is not None or data["status"] != "running"
+        assert time.monotonic() < deadline, cluster.log()
+        time.sleep(0.05)
+    work.refresh_from_db()
+    assert work.status == "done", work.error
+    assert (work.width, work.height) == (1500, 1100) and work.size_label == "Full size"
+    assert len(set(seen)) >= 3 and seen == sorted(seen), seen  # moving forward, never back
+    total = {t.rsplit(" of ", 1)[1] for t in texts}
+    assert len(total) == 1 and int(total.pop()) >= 30, texts  # "tile n of 35"
+    assert web.get(status).json()["progress_percent"] is None  # done: no bar
