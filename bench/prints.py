@@ -119,7 +119,7 @@ def plot(results: list[dict], path: Path) -> None:
         d.text((x - 10, h - bottom + 8), f"{mp} MP", fill="black")
     limit = xy(0, 1300)[1]
     d.line([(left, limit), (w - right, limit)], fill=(200, 60, 60), width=1)
-    d.text((w - right - 150, limit - 14), "target: 1.3 GB", fill=(200, 60, 60))
+    d.text((left + 8, limit - 14), "target at 50 MP: 1.3 GB", fill=(200, 60, 60))
     colours = {"openvino": (13, 110, 253), "onnxruntime": (25, 135, 84)}
     for runtime in RUNTIMES:
         points = [xy(r["megapixels"], r["peak_rss_mb"]) for r in results if r["runtime"] == runtime]
@@ -128,7 +128,7 @@ def plot(results: list[dict], path: Path) -> None:
         for x, y in points:
             d.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colours[runtime])
         if points:
-            d.text((points[-1][0] - 90, points[-1][1] - 18), runtime, fill=colours[runtime])
+            d.text((points[-1][0] - 90, points[-1][1] + 8), runtime, fill=colours[runtime])
     d.text((left, 8), "Peak RSS of the worker process rendering one photo at full size",
            fill="black")
     img.save(path)
