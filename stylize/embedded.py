@@ -191,7 +191,8 @@ class EmbeddedEngine(Engine):
 
         passes = self.tiling_passes()
         thumb = tiling.thumbnail(images.flatten(photo), thumb_side or tiling.DEFAULT_THUMB_SIDE,
-                                 thumb_kind or tiling.DEFAULT_THUMB_KIND)
+                                 thumb_kind or tiling.DEFAULT_THUMB_KIND,
+                                 exact_pixels=passes.exact_pixels)
         with self._run_lock:
             return passes.statistics(thumb, np.asarray(vector, np.float32))
 

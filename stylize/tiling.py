@@ -30,7 +30,9 @@ DEFAULT_THUMB_SIDE = 1536
 DEFAULT_THUMB_KIND = "sample"
 # Up to this many pixels the statistics pass runs on the photo itself: its statistics are the
 # whole render's, so the tiles are the untiled render (bit for bit on onnxruntime). It costs
-# what an untiled render of that size costs in memory, which is the bound anyway.
+# what an untiled render of that size costs in memory, for a moment (the pass gives it back):
+# on onnxruntime 4 MP (~1 GB), on OpenVINO 16 MP (~1.2 GB, half the memory per pixel) — so a
+# 12-MP phone photo printed at full size keeps the untiled render's fidelity there.
 EXACT_STATISTICS_PIXELS = 4_000_000
 # Measured at 2048×1536 (bench/tiles.py; 3 photos × 3 styles, onnxruntime): a downscaled
 # 1024-px thumbnail keeps the contract in 0/9 cases (worst style 285 % of its bound); a
@@ -87,9 +89,10 @@ def _blend(dst: np.ndarray, src: np.ndarray, weight: np.ndarray) -> None:
     dst[...] = a.astype(np.uint8)
 
 
-def thumbnail(photo: Image.Image, side: int, kind: str = DEFAULT_THUMB_KIND) -> np.ndarray:
+def thumbnail(photo: Image.Image, side: int, kind: str = DEFAULT_THUMB_KIND, *,
+              exact_pixels: int = EXACT_STATISTICS_PIXELS) -> np.ndarray:
     """The picture (uint8, sides multiples of 4, longer side at most ``side``) on which the
-    statistics pass runs. A photo that fits (``side``, or ``EXACT_STATISTICS_PIXELS``) is used
+    statistics pass runs. A photo that fits (``side``, or ``exact_pixels``) is used
     as it is (reflect-padded to a multiple of 4, as an untiled render pads it): its
     statistics are then the whole render's.
 
@@ -99,7 +102,7 @@ def thumbnail(photo: Image.Image, side: int, kind: str = DEFAULT_THUMB_KIND) -> 
     render's (bench/tiles.py). ``"downscaled"``: the photo shrunk to fit, as in URST; its
     detail is at the wrong scale and its statistics stray further."""
     w, h = photo.size
-    if max(w, h) <= side or w * h <= EXACT_STATISTICS_PIXELS:
+    if max(w, h) <= side or w * h <= exact_pixels:
         return _padded(np.asarray(photo))
     if kind == "downscaled":
         scale = side / max(w, h)
@@ -146,7 +149,10 @@ def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = D
     photo = photo.convert("RGB") if photo.mode != "RGB" else photo
     w, h = photo.size
     if statistics is None:
-        statistics = passes.statistics(thumbnail(photo, thumb_side, thumb_kind), vector)
+        statistics = passes.statistics(thumbnail(photo, thumb_side, thumb_kind,
+                                                 exact_pixels=getattr(passes, "exact_pixels",
+                                                                      EXACT_STATISTICS_PIXELS)),
+                                       vector)
     tw, th = min(tile_side, _up(w)), min(tile_side, _up(h))
     xs, ys = positions(w, tw), positions(h, th)
     canvas = np.empty((h, w, 3), np.uint8) if out is None else out
@@ -187,6 +193,8 @@ class OnnxruntimePasses:
     ``exact_model``): the tile pass fed the statistics pass's result on the same picture
     is that engine's render, bit for bit."""
 
+    exact_pixels = EXACT_STATISTICS_PIXELS
+
     def __init__(self, threads: int = 0):
         from stylize import networks
 
@@ -225,6 +233,8 @@ class OnnxruntimePasses:
 class OpenVINOPasses:
     """Both passes rewritten from the shipped graph, on OpenVINO: the statistics pass on
     its networks for the thumbnails' sizes, the tile pass compiled for the tile shape."""
+
+    exact_pixels = 16_000_000
 
     def __init__(self, threads: int = 0, cache_dir: str | None = None):
         from stylize import networks, openvino_rt
