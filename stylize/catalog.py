@@ -18,7 +18,7 @@ import onnxruntime as ort
 from PIL import Image, ImageDraw, ImageFilter
 
 from stylize import images
-from stylize.embedded import model_bytes
+from stylize.networks import model_bytes
 
 NUM_STYLES = 26
 SIDE = 512

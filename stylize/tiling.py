@@ -150,9 +150,7 @@ def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = D
     w, h = photo.size
     if statistics is None:
         statistics = passes.statistics(thumbnail(photo, thumb_side, thumb_kind,
-                                                 exact_pixels=getattr(passes, "exact_pixels",
-                                                                      EXACT_STATISTICS_PIXELS)),
-                                       vector)
+                                                 exact_pixels=passes.exact_pixels), vector)
     tw, th = min(tile_side, _up(w)), min(tile_side, _up(h))
     xs, ys = positions(w, tw), positions(h, th)
     canvas = np.empty((h, w, 3), np.uint8) if out is None else out
