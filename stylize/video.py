@@ -3,15 +3,14 @@
 PyAV (FFmpeg inside its wheel) reads MP4, WebM, MOV and animated GIF/WebP and writes H.264
 MP4 (yuv420p, faststart, the clip's frame rate); the audio stream is copied through (or
 re-encoded to AAC when MP4 cannot carry it). Memory does not grow with the clip's length:
-only the current frame (and, for flicker reduction, a small low-resolution average) is held.
+only the current frame (and, for flicker reduction, the previous input and output) is held.
 
-Flicker: frame-by-frame stylization flickers, mostly in the low frequencies (the network's
-instance normalization re-measures every frame, so overall colour and contrast jump while
-brush strokes stay put). ``Deflicker`` keeps an exponential average of each output's
-low-resolution version and moves each frame's low frequencies towards it, leaving the
-strokes (high frequencies) of the frame itself; a scene cut resets it. ``flicker()`` measures
-the effect: the mean absolute change between consecutive output frames over the same for
-the input frames (1.0: the output changes as much as the input does).
+Flicker: frame-by-frame stylization flickers (the network answers a frame moved by a pixel
+with different strokes and colours). ``stylize.steady.Deflicker`` carries the previous output
+along the optical flow and blends it in, band by band, where the flow holds; a scene cut
+resets it. ``flicker()`` measures the effect as the mean absolute change between
+consecutive output frames over the same for the input frames (1.0: the output changes as
+much as the input does; motion counts too); ``steady.warped_flicker`` with the motion undone.
 """
 
 from __future__ import annotations
@@ -27,9 +26,6 @@ from PIL import Image
 MAX_FRAME_PIXELS = 40_000_000  # a header claiming giant frames is refused before decoding
 MAX_FRAME_SIDE = 16384
 MAX_FPS = 120  # a header's frame rate above this is not believed when counting time
-LOW_SIDE = 24  # the low-resolution version flicker reduction works on (its long side)
-# (24 px and keep 0.75: the most steadying that keeps every frame within the fidelity
-# contract against its own single-picture render; 48 px strayed 23 % of the style scale.)
 
 
 class VideoError(ValueError):
@@ -132,37 +128,6 @@ def output_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return w - w % 2, h - h % 2
 
 
-class Deflicker:
-    """Steadies the low frequencies of consecutive stylized frames (see the module doc)."""
-
-    def __init__(self, keep: float = 0.75, cut: float = 40.0):
-        self.keep, self.cut = keep, cut  # weight of the past; mean change that is a cut
-        self.average: np.ndarray | None = None
-        self.last_input: np.ndarray | None = None
-
-    def __call__(self, frame: Image.Image, source: Image.Image) -> Image.Image:
-        low_size = _low_size(frame.size)
-        low = np.asarray(frame.resize(low_size, Image.Resampling.BILINEAR), dtype=np.float32)
-        seen = np.asarray(source.resize(low_size, Image.Resampling.BILINEAR), dtype=np.float32)
-        cut = (self.last_input is not None
-               and float(np.abs(seen - self.last_input).mean()) > self.cut)
-        self.last_input = seen
-        if self.average is None or cut:
-            self.average = low
-            return frame
-        self.average = self.keep * self.average + (1 - self.keep) * low
-        shift = Image.fromarray(np.clip(self.average - low + 128, 0, 255).astype(np.uint8))
-        shift = np.asarray(shift.resize(frame.size, Image.Resampling.BILINEAR), dtype=np.int16) - 128
-        out = np.asarray(frame, dtype=np.int16) + shift
-        return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
-
-
-def _low_size(size: tuple[int, int]) -> tuple[int, int]:
-    w, h = size
-    scale = LOW_SIDE / max(w, h)
-    return max(1, round(w * scale)), max(1, round(h * scale))
-
-
 @dataclass
 class RenderStats:
     frames: int
@@ -244,6 +209,8 @@ def render(source, dest, stylize: Callable[[Image.Image], Image.Image], *, max_s
     Every decoded frame is checked against ``limits`` before it is used; the first one that
     crosses them stops the render with a VideoError."""
     import av
+
+    from stylize.steady import Deflicker
 
     steady = Deflicker() if deflicker else None
     change = _Change()

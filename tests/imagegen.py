@@ -113,3 +113,55 @@ def giant_frame_clip(path, *, size=(160, 120), giant=(16000, 16000), frames=12, 
             packet.time_base = Fraction(1, fps)
             out.mux(packet)
     return path
+
+
+def scene(width: int, height: int, *, seed: int = 0) -> Image.Image:
+    """A synthetic scene with detail at every scale, as photos have: ``photo``'s gradients and
+    shapes, plus many small shapes and noise in octaves (coarse blotches to fine grain)."""
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(seed + 1000)
+    base = np.asarray(photo(width, height, seed=seed), np.float32)
+    texture = np.zeros((height, width), np.float32)
+    for cell, weight in ((64, 40.0), (16, 25.0), (4, 15.0), (1, 8.0)):
+        small = rng.standard_normal((height // cell + 2, width // cell + 2)).astype(np.float32)
+        big = Image.fromarray(small).resize((width + 2 * cell, height + 2 * cell),
+                                            Image.Resampling.BICUBIC)
+        texture += weight * np.asarray(big, np.float32)[:height, :width]
+    img = Image.fromarray(np.clip(base + texture[..., None], 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for _ in range(width * height // 600):
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        r = int(rng.integers(2, 9))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        else:
+            draw.line((x, y, x + int(rng.integers(-20, 20)), y + int(rng.integers(-20, 20))),
+                      fill=colour, width=max(1, r // 3))
+    return img
+
+
+def shots(path, *, size=(320, 192), frames=(12, 12), moves=((3, 0), (-2, 2)), seeds=(3, 4),
+          fps=12):
+    """A real-looking test clip: one shot per entry, each a camera drifting across its own
+    ``scene`` by ``moves`` px per frame, hard cuts between them; H.264, no audio."""
+    import av
+
+    w, h = size
+    with av.open(str(path), mode="w") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = w, h, "yuv420p"
+        for count, (dx, dy), seed in zip(frames, moves, seeds, strict=True):
+            room_x, room_y = abs(dx) * count + 8, abs(dy) * count + 8
+            view = scene(w + room_x, h + room_y, seed=seed)
+            x0 = 0 if dx >= 0 else room_x - 1
+            y0 = 0 if dy >= 0 else room_y - 1
+            for n in range(count):
+                x, y = x0 + dx * n, y0 + dy * n
+                picture = view.crop((x, y, x + w, y + h))
+                for packet in video.encode(av.VideoFrame.from_image(picture)):
+                    out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+    return path

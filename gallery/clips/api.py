@@ -28,7 +28,8 @@ class ClipCreateSerializer(ControlsSerializer):
     style = serializers.UUIDField(help_text="A style you may use.")
     max_side = serializers.IntegerField(min_value=MIN_MAX_SIDE, max_value=1280, default=720)
     deflicker = serializers.BooleanField(default=True,
-                                         help_text="Steady the colours from frame to frame.")
+                                         help_text="Steady the frames: brushwork follows the motion "
+                                                   "instead of jumping from frame to frame.")
 
 
 class ClipSerializer(serializers.ModelSerializer):

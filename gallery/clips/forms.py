@@ -22,8 +22,9 @@ class ClipForm(ControlsForm):
     max_side = forms.TypedChoiceField(choices=CLIP_SIZE_CHOICES, coerce=int, initial=720,
                                       label="Size", help_text="The long side; never enlarged.")
     deflicker = forms.BooleanField(
-        required=False, initial=True, label="Steady colours",
-        help_text="Keeps colours from jumping between frames (flicker).")
+        required=False, initial=True, label="Steady frames",
+        help_text="Carries the brushwork along with the motion, so strokes and colours do not "
+                  "jump from frame to frame (flicker).")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
