@@ -109,6 +109,17 @@ def compare(engine, ours: Image.Image, reference: Image.Image, scale: float,
     return Verdict(distance, scale, blurred_difference(ours, reference), jitter)
 
 
+def against_own_render(engine, photo: Image.Image, ours: Image.Image, own: Image.Image,
+                       vectors) -> Verdict:
+    """The whole contract for ``ours`` against ``own`` (``engine``'s render of ``photo`` in
+    ``vectors[0]``): the style scale from the photo in every one of ``vectors``, the shift
+    jitter of ``vectors[0]`` (a steadied clip frame against its single-picture render)."""
+    side = max(photo.size)
+    scale = style_scale(engine, [engine.stylize(photo, [(v, 1.0)], max_side=side)
+                                 for v in vectors])
+    return compare(engine, ours, own, scale, jitter(engine, photo, vectors[0], own))
+
+
 # -- seams (tiled renders) ------------------------------------------------------------
 
 SEAM_NEIGHBOURS = 8  # rows (columns) each side a row (column) is compared with

@@ -93,8 +93,7 @@ class Deflicker:
     """Call with each stylized frame and its input frame, in order; returns the steadied frame
     (see the module doc). Holds the previous input and output only."""
 
-    def __init__(self, middle: float = MIDDLE_KEEP, coarse: float = COARSE_KEEP):
-        self.middle, self.coarse = middle, coarse
+    def __init__(self):
         self._dis = None
         self.last_input: np.ndarray | None = None  # gray, full size
         self.last_view: np.ndarray | None = None  # low resolution, for cuts
@@ -103,9 +102,9 @@ class Deflicker:
     def __call__(self, frame: Image.Image, source: Image.Image) -> Image.Image:
         import cv2
 
-        frame = frame.convert("RGB")
-        source = source.convert("RGB").resize(frame.size, Image.Resampling.BILINEAR) \
-            if source.size != frame.size else source.convert("RGB")
+        frame, source = frame.convert("RGB"), source.convert("RGB")
+        if source.size != frame.size:
+            source = source.resize(frame.size, Image.Resampling.BILINEAR)
         gray, view = _gray(source), _cut_view(source)
         own = np.asarray(frame, np.float32)
         cut = (self.last_view is None or self.last_view.shape != view.shape
@@ -130,10 +129,10 @@ class Deflicker:
 
         own_fine, own_coarse = blur(own, FINE_SIGMA), blur(own, COARSE_SIGMA)
         past_fine, past_coarse = blur(past, FINE_SIGMA), blur(past, COARSE_SIGMA)
-        a = self.middle * good
+        a = MIDDLE_KEEP * good
         b = 1 - a
         middle = (a * (past_fine - past_coarse) + b * (own_fine - own_coarse)) / np.sqrt(a * a + b * b)
-        c = self.coarse * good
+        c = COARSE_KEEP * good
         coarse = c * past_coarse + (1 - c) * own_coarse
         return np.clip((own - own_fine) + middle + coarse, 0, 255)
 
