@@ -8,8 +8,9 @@
   OpenVINO's compile of the tile shape, the second is what a warm worker does);
 - the statistics: thumbnail sizes and full-resolution samples against the untiled render, by
   the fidelity contract (stylize/fidelity.py), at 2048×1536, for tile sides 1024 and 512;
-- seams (fidelity.seams) on a real photo upscaled to 4096 wide: untiled, tiled, and tiled
-  with each tile's own statistics (what tiling without shared statistics looks like);
+- seams (fidelity.seams, and the blend zones' colour steps, tiling.Zones) on a real photo
+  upscaled to 4096 wide: untiled, tiled, and tiled with each tile's own statistics (what
+  tiling without shared statistics looks like);
   crops of each are saved under /tmp/nst-tiles/ to look at.
 Results print as Markdown and go to bench/tiles.json. Compare figures within one run.
 """
@@ -237,9 +238,12 @@ def seam_check() -> dict:
         engine = _engine(runtime)
         vec = _catalog_vectors(engine)[0]
         untiled = np.asarray(engine.transform(pic, vec))
-        tiled = engine.transform_tiled(pic, vec)
-        own = tiling.render(_OwnStatistics(engine.tiling_passes()), pic, vec, statistics=[])
-        row = {}
+        zones, own_zones = tiling.Zones(), tiling.Zones()
+        tiled = engine.transform_tiled(pic, vec, zones=zones)
+        own = tiling.render(tiling.OwnStatistics(engine.tiling_passes()), pic, vec,
+                            statistics=[], zones=own_zones)
+        row = {"zones": {"tiled": zones.worst, "own statistics": own_zones.worst,
+                         "limit": tiling.ZONE_STEP_LIMIT}}
         for label, img in (("untiled", untiled), ("tiled", tiled), ("own statistics", own)):
             s = fidelity.seams(img)
             row[label] = {"rows": s.rows, "columns": s.columns, "row_at": s.row_at,
@@ -251,19 +255,6 @@ def seam_check() -> dict:
         row["size"] = [w, h]
         results[runtime] = row
     return results
-
-
-class _OwnStatistics:
-    """Every tile normalised by its own statistics: tiling without shared statistics."""
-
-    def __init__(self, passes):
-        self.passes = passes
-
-    def prepare(self, h, w):
-        self.passes.prepare(h, w)
-
-    def tile(self, pixels, vector, statistics):
-        return self.passes.tile(pixels, vector, self.passes.statistics(pixels, vector))
 
 
 def main(args) -> dict:
@@ -313,7 +304,9 @@ def table(r: dict) -> str:
         lines.append(f"- seams {runtime} ({row['size'][0]}×{row['size'][1]}): " + "; ".join(
             f"{k} rows {row[k]['rows']:.2f} (at {row[k]['row_at']}) columns {row[k]['columns']:.2f} "
             f"(at {row[k]['column_at']})" for k in ("untiled", "tiled", "own statistics"))
-            + f"; tiled within target: {row['tiled within']}, own statistics: {row['own within']}")
+            + f"; tiled within target: {row['tiled within']}, own statistics: {row['own within']}"
+            + f"; blend zones' worst colour step: tiled {row['zones']['tiled']:.2f}, own statistics "
+            f"{row['zones']['own statistics']:.2f} (limit {row['zones']['limit']:.0f})")
     for runtime, rows in r.get("fidelity", {}).items():
         lines.append(f"- fidelity vs untiled reference, 2048×1536, {runtime}:")
         for k, v in rows.items():

@@ -11,6 +11,7 @@ tiles (stylize/tiling.py).
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import numpy as np
@@ -45,6 +46,7 @@ from stylize.networks import (  # noqa: F401  (the model's facts, read from here
     session_options,
 )
 
+log = logging.getLogger(__name__)
 RUNTIMES = ("openvino", "onnxruntime")  # ``auto`` is decided by stylize/runtime_choice.py
 
 
@@ -199,21 +201,30 @@ class EmbeddedEngine(Engine):
     def transform_tiled(self, photo: Image.Image, vector: np.ndarray, *,
                         tile_side: int | None = None, thumb_side: int | None = None,
                         thumb_kind: str | None = None, progress=None, statistics=None,
-                        out: np.ndarray | None = None) -> np.ndarray:
+                        out: np.ndarray | None = None, zones=None) -> np.ndarray:
         """Like :meth:`transform`, in bounded memory at any size: the norms' statistics from a
         thumbnail (long side ``thumb_side``; ``thumb_kind`` ``sample`` or ``downscaled``),
         then overlapping tiles of ``tile_side`` px rendered with them into a uint8 HxWx3 array
         (``out`` if given), which is returned; ``progress(done, total)`` after each tile.
-        See stylize/tiling.py."""
+        Every render checks its blend zones (``zones``: a ``tiling.Zones`` to read them
+        from) and logs a warning if two tiles disagree there: a runtime whose kernels are
+        not translation-invariant would otherwise leave seams unnoticed. See stylize/tiling.py."""
         from stylize import tiling
 
         passes = self.tiling_passes()
+        zones = tiling.Zones() if zones is None else zones
         with self._run_lock:
-            return tiling.render(passes, images.flatten(photo), np.asarray(vector, np.float32),
-                                 tile_side=tile_side or tiling.DEFAULT_TILE_SIDE,
-                                 thumb_side=thumb_side or tiling.DEFAULT_THUMB_SIDE,
-                                 thumb_kind=thumb_kind or tiling.DEFAULT_THUMB_KIND,
-                                 progress=progress, statistics=statistics, out=out)
+            canvas = tiling.render(passes, images.flatten(photo), np.asarray(vector, np.float32),
+                                   tile_side=tile_side or tiling.DEFAULT_TILE_SIDE,
+                                   thumb_side=thumb_side or tiling.DEFAULT_THUMB_SIDE,
+                                   thumb_kind=thumb_kind or tiling.DEFAULT_THUMB_KIND,
+                                   progress=progress, statistics=statistics, out=out, zones=zones)
+        if not zones.within:
+            log.warning("Tiled render %sx%s on %s: neighbouring tiles differ by up to %.1f/255 "
+                        "at a blend zone (limit %.1f): the picture may show seams.",
+                        canvas.shape[1], canvas.shape[0], self.runtime, zones.worst,
+                        tiling.ZONE_STEP_LIMIT)
+        return canvas
 
 
 def _predictor_input(pic: Image.Image, brush_scale: int) -> Image.Image:

@@ -18,6 +18,7 @@ beyond the ≤ 3 px reflect padding to a multiple of 4 that an untiled render do
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -80,6 +81,75 @@ def _zone(prev_start: int, start: int, tile: int, ramp: int) -> tuple[int, int]:
     return mid - width // 2, mid - width // 2 + width
 
 
+ZONE_CELL = 16  # px along a blend zone over which the two tiles' colours are compared
+# The largest colour step (0–255, ZONE_CELL-px cells) two tiles may show across a blend zone.
+# Judged by eye (tiles of a 1280-px render offset by ±d, 200 % crops of a stylized sky): a
+# step of 16 shows as faint blocks, 8 only when one knows where to look, 4 and 2 not at all.
+# With shared statistics the step is 0.00 on both runtimes; with each tile's own it is 29–53
+# at the median zone and 86–144 at the worst (3 photos × 3 styles).
+ZONE_STEP_LIMIT = 4.0
+
+
+def cell_steps(old: np.ndarray, new: np.ndarray, axis: int) -> np.ndarray:
+    """Per ``ZONE_CELL``-px stretch along a blend zone, how far apart the two tiles' colours
+    are there (the largest of the three channels' mean differences, 0–255). ``old`` and
+    ``new`` are the zone's pixels from the tile (strip) already placed and the one arriving;
+    ``axis`` 1: the zone runs down the picture (tiles side by side), 0: across it."""
+    diff = new.astype(np.float32) - old.astype(np.float32)
+    diff = diff.mean(axis=axis)  # across the zone's width: one value per pixel along it
+    n = len(diff) // ZONE_CELL * ZONE_CELL
+    cells = [diff[:n].reshape(-1, ZONE_CELL, 3).mean(axis=1)] if n else []
+    if n < len(diff):
+        cells.append(diff[n:].mean(axis=0, keepdims=True))
+    return np.abs(np.concatenate(cells)).max(axis=1)
+
+
+@dataclass
+class Zones:
+    """What the two tiles meeting at each blend zone rendered there, before the blend. The
+    ramp fades one into the other, so the picture's colour steps across a zone by what they
+    disagree: with shared statistics they agree (bit for bit from ``MARGIN`` in, both
+    runtimes), with each tile's own statistics whole tiles come out in other colours — a seam
+    a person sees even when the ramp smears it past the row/column measure
+    (fidelity.seams). ``render(..., zones=Zones())`` fills one in."""
+
+    steps: list = field(default_factory=list)  # (axis, position, worst cell step) per zone
+    strokes: float = 0.0  # the largest mean |difference| over a zone (0–255): brushwork
+
+    def record(self, axis: int, at: int, old: np.ndarray, new: np.ndarray) -> None:
+        cells = cell_steps(old, new, axis)
+        self.steps.append((axis, at, float(cells.max()) if len(cells) else 0.0))
+        self.strokes = max(self.strokes, float(np.abs(new.astype(np.int16) - old).mean()))
+
+    @property
+    def worst(self) -> float:
+        """The largest colour step any stretch of any zone has (0–255)."""
+        return max((s for _, _, s in self.steps), default=0.0)
+
+    @property
+    def within(self) -> bool:
+        """No stretch of any zone steps by more than ``ZONE_STEP_LIMIT``."""
+        return self.worst <= ZONE_STEP_LIMIT
+
+
+class OwnStatistics:
+    """Passes that give every tile its own statistics: tiling without URST, which leaves
+    seams (for the checks and the benchmark that must be able to see them)."""
+
+    def __init__(self, passes):
+        self.passes = passes
+        self.exact_pixels = passes.exact_pixels
+
+    def prepare(self, h: int, w: int) -> None:
+        self.passes.prepare(h, w)
+
+    def statistics(self, pixels: np.ndarray, vector: np.ndarray) -> None:
+        return None  # each tile computes its own in tile()
+
+    def tile(self, pixels: np.ndarray, vector: np.ndarray, statistics) -> np.ndarray:
+        return self.passes.tile(pixels, vector, self.passes.statistics(pixels, vector))
+
+
 def _blend(dst: np.ndarray, src: np.ndarray, weight: np.ndarray) -> None:
     """dst ← dst + (src − dst)·weight, rounded, in place (uint8 arrays, small float work)."""
     a = dst.astype(np.float32)
@@ -136,12 +206,13 @@ def _padded(pixels: np.ndarray) -> np.ndarray:
 def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = DEFAULT_TILE_SIDE,
            thumb_side: int = DEFAULT_THUMB_SIDE, thumb_kind: str = DEFAULT_THUMB_KIND,
            progress=None, statistics=None, out: np.ndarray | None = None,
-           ramp: int = RAMP) -> np.ndarray:
+           ramp: int = RAMP, zones: Zones | None = None) -> np.ndarray:
     """``photo`` (RGB) stylized tile by tile into a uint8 HxWx3 array (``out`` if given).
 
     ``statistics``: the 26 norm statistics to use (default: the statistics pass on
     :func:`thumbnail` (``thumb_side``, ``thumb_kind``)); ``progress(done, total)`` is called
-    after each tile.
+    after each tile; ``zones``: a :class:`Zones` to record what the tiles meeting at each
+    blend zone rendered there.
     """
     if tile_side % MULTIPLE or tile_side < MIN_TILE_SIDE:
         raise ValueError(f"The tile side must be a multiple of {MULTIPLE}, at least "
@@ -168,6 +239,8 @@ def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = D
                 strip[:, :result.shape[1]] = result
             else:
                 z0, z1 = _zone(xs[c - 1], x, tw, ramp)
+                if zones is not None:
+                    zones.record(1, z0, strip[:, z0:z1], result[:, z0 - x:z1 - x])
                 _blend(strip[:, z0:z1], result[:, z0 - x:z1 - x], _ramp(z1 - z0)[None, :, None])
                 strip[:, z1:x + result.shape[1]] = result[:, z1 - x:]
             done += 1
@@ -177,6 +250,8 @@ def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = D
             canvas[:rows] = strip
         else:
             z0, z1 = _zone(ys[r - 1], y, th, ramp)
+            if zones is not None:
+                zones.record(0, z0, canvas[z0:z1], strip[z0 - y:z1 - y])
             _blend(canvas[z0:z1], strip[z0 - y:z1 - y], _ramp(z1 - z0)[:, None, None])
             canvas[z1:y + rows] = strip[z1 - y:]
         del strip

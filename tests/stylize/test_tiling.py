@@ -121,36 +121,88 @@ def _smooth(w, h):
     return Image.fromarray((arr * 255).astype(np.uint8))
 
 
-class _OwnStatistics:
-    """Passes that give every tile its own statistics: what tiling without URST does."""
-
-    def __init__(self, passes):
-        self.passes = passes
-
-    def prepare(self, h, w):
-        self.passes.prepare(h, w)
-
-    def statistics(self, pixels, vector):
-        return None
-
-    def tile(self, pixels, vector, statistics):
-        return self.passes.tile(pixels, vector, self.passes.statistics(pixels, vector))
-
-
 def test_the_seam_measure_passes_shared_statistics_and_fails_each_tiles_own(vectors):
     """Each tile normalised by its own statistics, cut hard (a 1-px ramp), is caught. (Blended
     over the default 16-px ramp, such seams are smeared over 16 rows and this per-row measure
-    misses them on this photo: it is a check on the shared statistics, not a proof.)"""
+    misses them on this photo: the blend zones' check below sees those.)"""
     engine = _engine("onnxruntime")
     pic = _smooth(768, 512)
     untiled = fidelity.seams(engine.transform(pic, vectors[1]))
     shared = fidelity.seams(engine.transform_tiled(pic, vectors[1], tile_side=SMALL_TILE))
-    own = fidelity.seams(tiling.render(_OwnStatistics(engine.tiling_passes()), pic, vectors[1],
+    own = fidelity.seams(tiling.render(tiling.OwnStatistics(engine.tiling_passes()), pic, vectors[1],
                                        tile_side=SMALL_TILE, statistics=[], ramp=1))
     assert shared.within(untiled), (shared, untiled)
     assert not own.within(untiled), (own, untiled)
     print(f"untiled {untiled.worst:.2f}, shared statistics {shared.worst:.2f}, "
           f"each tile's own {own.worst:.2f}")
+
+
+class _Offset:
+    """Passes whose tiles come out ``d`` brighter or darker in a checkerboard: neighbours
+    disagree by exactly 2d everywhere (a runtime that is not translation-invariant, made up)."""
+
+    def __init__(self, passes, d, columns):
+        self.passes, self.d, self.columns, self.n = passes, d, columns, 0
+        self.exact_pixels = passes.exact_pixels
+
+    def prepare(self, h, w):
+        self.passes.prepare(h, w)
+
+    def statistics(self, pixels, vector):
+        return self.passes.statistics(pixels, vector)
+
+    def tile(self, pixels, vector, statistics):
+        r, c = divmod(self.n, self.columns)
+        self.n += 1
+        out = self.passes.tile(pixels, vector, statistics).astype(np.int16)
+        return np.clip(out + (self.d if (r + c) % 2 else -self.d), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_blend_zones_agree_with_shared_statistics_and_not_with_each_tiles_own(runtime, vectors):
+    """The check that sees seams the ramp smears: what the two tiles meeting at each blend
+    zone rendered there. Shared statistics — the photo's own and a thumbnail's (what a
+    photo above the exact limit gets) — agree to the pixel; each tile's own statistics leave
+    whole tiles in other colours, caught with the product's 16-px ramp; and the check reads a
+    made-up disagreement of 2d as a step of 2d, so its limit is in the picture's units."""
+    engine = _engine(runtime)
+    pic = photo(900, 620, seed=21)
+    passes = engine.tiling_passes()
+    thumb = passes.statistics(tiling.thumbnail(pic, 512, exact_pixels=0), vectors[0])
+    for statistics in (None, thumb):
+        zones = tiling.Zones()
+        engine.transform_tiled(pic, vectors[0], tile_side=SMALL_TILE, statistics=statistics,
+                               zones=zones)
+        columns, rows = len(tiling.positions(900, SMALL_TILE)), len(tiling.positions(620, SMALL_TILE))
+        assert len(zones.steps) == rows * (columns - 1) + (rows - 1)  # every zone looked at
+        assert zones.worst == 0.0 and zones.strokes == 0.0 and zones.within
+    own = tiling.Zones()
+    tiling.render(tiling.OwnStatistics(passes), pic, vectors[0], tile_side=SMALL_TILE,
+                  statistics=[], zones=own)
+    assert not own.within and own.worst > 5 * tiling.ZONE_STEP_LIMIT, own.worst
+    for d, within in ((1, True), (3, False)):
+        offset = tiling.Zones()
+        tiling.render(_Offset(passes, d, columns), pic, vectors[0], tile_side=SMALL_TILE,
+                      zones=offset)
+        assert offset.worst == pytest.approx(2 * d, abs=0.05) and offset.within is within
+    print(f"{runtime}: each tile's own statistics step {own.worst:.1f}/255 at the worst zone, "
+          f"brushwork {own.strokes:.1f}")
+
+
+def test_a_tiled_render_whose_tiles_disagree_is_logged(vectors, caplog):
+    engine = _engine("onnxruntime")
+    pic = photo(600, 400, seed=22)
+    with caplog.at_level("WARNING", logger="stylize.embedded"):
+        engine.transform_tiled(pic, vectors[0], tile_side=SMALL_TILE)
+    assert not caplog.records  # shared statistics: nothing to say
+    thumb = engine.tiling_passes()
+    engine._tiling = _Offset(thumb, 4, len(tiling.positions(600, SMALL_TILE)))
+    try:
+        with caplog.at_level("WARNING", logger="stylize.embedded"):
+            engine.transform_tiled(pic, vectors[0], tile_side=SMALL_TILE)
+    finally:
+        engine._tiling = thumb
+    assert "differ by up to 8.0/255 at a blend zone" in caplog.text and "seams" in caplog.text
 
 
 def test_the_seam_measure_finds_a_seam_drawn_into_a_picture():
