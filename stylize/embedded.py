@@ -27,6 +27,7 @@ from stylize.engine import (
     ModelError,
     StyleInput,
     is_vector,
+    keep_colour,
 )
 from stylize.networks import (  # noqa: F401  (the model's facts, read from here too)
     MODEL_FILES,
@@ -145,10 +146,20 @@ class EmbeddedEngine(Engine):
     def _render(self, photo, styles, strength, brush_scale):
         return self.transform(photo, self._vector_for(photo, styles, strength, brush_scale))
 
-    def _render_tiled(self, photo, styles, strength, brush_scale, progress):
+    def _render_tiled(self, photo, styles, strength, brush_scale, progress, keep_colours=False):
+        """Tile by tile straight into the result picture (no full-size canvas besides it),
+        with the photo's colours put back strip by strip if ``keep_colours``."""
         vector = self._vector_for(photo, styles, strength, brush_scale)
-        return Image.fromarray(self.transform_tiled(photo, vector, tile_side=self.tile_side,
-                                                    progress=progress))
+        result = Image.new("RGB", photo.size)
+
+        def sink(y, rows):
+            strip = Image.fromarray(rows)
+            if keep_colours:
+                strip = keep_colour(strip, photo.crop((0, y, photo.width, y + len(rows))))
+            result.paste(strip, (0, y))
+
+        self.transform_tiled(photo, vector, tile_side=self.tile_side, progress=progress, sink=sink)
+        return result
 
     def transform(self, photo: Image.Image, vector: np.ndarray) -> Image.Image:
         """Run the transformer on ``photo`` at its own size with one style vector."""
@@ -201,11 +212,13 @@ class EmbeddedEngine(Engine):
     def transform_tiled(self, photo: Image.Image, vector: np.ndarray, *,
                         tile_side: int | None = None, thumb_side: int | None = None,
                         thumb_kind: str | None = None, progress=None, statistics=None,
-                        out: np.ndarray | None = None, zones=None) -> np.ndarray:
+                        out: np.ndarray | None = None, zones=None, sink=None
+                        ) -> np.ndarray | None:
         """Like :meth:`transform`, in bounded memory at any size: the norms' statistics from a
         thumbnail (long side ``thumb_side``; ``thumb_kind`` ``sample`` or ``downscaled``),
         then overlapping tiles of ``tile_side`` px rendered with them into a uint8 HxWx3 array
-        (``out`` if given), which is returned; ``progress(done, total)`` after each tile.
+        (``out`` if given), which is returned — or handed to ``sink(y, rows)`` as rows
+        are finished (then nothing is returned); ``progress(done, total)`` after each tile.
         Every render checks its blend zones (``zones``: a ``tiling.Zones`` to read them
         from) and logs a warning if two tiles disagree there: a runtime whose kernels are
         not translation-invariant would otherwise leave seams unnoticed. See stylize/tiling.py."""
@@ -218,11 +231,12 @@ class EmbeddedEngine(Engine):
                                    tile_side=tile_side or tiling.DEFAULT_TILE_SIDE,
                                    thumb_side=thumb_side or tiling.DEFAULT_THUMB_SIDE,
                                    thumb_kind=thumb_kind or tiling.DEFAULT_THUMB_KIND,
-                                   progress=progress, statistics=statistics, out=out, zones=zones)
+                                   progress=progress, statistics=statistics, out=out, zones=zones,
+                                   sink=sink)
         if not zones.within:
             log.warning("Tiled render %sx%s on %s: neighbouring tiles differ by up to %.1f/255 "
                         "at a blend zone (limit %.1f): the picture may show seams.",
-                        canvas.shape[1], canvas.shape[0], self.runtime, zones.worst,
+                        photo.width, photo.height, self.runtime, zones.worst,
                         tiling.ZONE_STEP_LIMIT)
         return canvas
 

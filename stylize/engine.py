@@ -223,10 +223,13 @@ class Engine:
         alpha = photo.getchannel("A") if photo.mode == "RGBA" else None
         rgb = images.flatten(photo)
         pairs = [(s, w) for (s, _), w in zip(styles, weights, strict=True) if w > 0]
-        out = (self._render_tiled(rgb, pairs, float(strength), int(brush_scale), progress)
-               if tiled else self._render(rgb, pairs, float(strength), int(brush_scale)))
-        if preserve_color:
-            out = keep_colour(out, rgb)
+        if tiled:  # colours kept strip by strip there: whole-size YCbCr copies cost 1 GB at 50 MP
+            out = self._render_tiled(rgb, pairs, float(strength), int(brush_scale), progress,
+                                     keep_colours=preserve_color)
+        else:
+            out = self._render(rgb, pairs, float(strength), int(brush_scale))
+            if preserve_color:
+                out = keep_colour(out, rgb)
         if alpha is not None:
             out.putalpha(alpha)
         self.last = RenderInfo(out.width, out.height, time.perf_counter() - started)
@@ -235,7 +238,7 @@ class Engine:
     def warm_up(self) -> None:
         """Do the slow one-time work now (a worker calls this at start, not in a job)."""
 
-    def _render_tiled(self, photo, styles, strength, brush_scale, progress):
+    def _render_tiled(self, photo, styles, strength, brush_scale, progress, keep_colours=False):
         raise NotImplementedError
 
     def _render(

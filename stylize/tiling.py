@@ -206,13 +206,16 @@ def _padded(pixels: np.ndarray) -> np.ndarray:
 def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = DEFAULT_TILE_SIDE,
            thumb_side: int = DEFAULT_THUMB_SIDE, thumb_kind: str = DEFAULT_THUMB_KIND,
            progress=None, statistics=None, out: np.ndarray | None = None,
-           ramp: int = RAMP, zones: Zones | None = None) -> np.ndarray:
+           ramp: int = RAMP, zones: Zones | None = None, sink=None) -> np.ndarray | None:
     """``photo`` (RGB) stylized tile by tile into a uint8 HxWx3 array (``out`` if given).
 
     ``statistics``: the 26 norm statistics to use (default: the statistics pass on
     :func:`thumbnail` (``thumb_side``, ``thumb_kind``)); ``progress(done, total)`` is called
     after each tile; ``zones``: a :class:`Zones` to record what the tiles meeting at each
-    blend zone rendered there.
+    blend zone rendered there. ``sink(y, rows)``: instead of a canvas, the finished rows are
+    handed over top to bottom as they are done (``rows`` a uint8 array, valid during the
+    call) and nothing is returned — then at most two rows of tiles are held, whatever the
+    photo's size.
     """
     if tile_side % MULTIPLE or tile_side < MIN_TILE_SIDE:
         raise ValueError(f"The tile side must be a multiple of {MULTIPLE}, at least "
@@ -222,13 +225,19 @@ def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = D
     if statistics is None:
         statistics = passes.statistics(thumbnail(photo, thumb_side, thumb_kind,
                                                  exact_pixels=passes.exact_pixels), vector)
+    canvas = None
+    if sink is None:
+        canvas = np.empty((h, w, 3), np.uint8) if out is None else out
+        if canvas.shape != (h, w, 3) or canvas.dtype != np.uint8:
+            raise ValueError(f"out must be a uint8 array of shape {(h, w, 3)}")
+
+        def sink(y0, rows):
+            canvas[y0:y0 + len(rows)] = rows
     tw, th = min(tile_side, _up(w)), min(tile_side, _up(h))
     xs, ys = positions(w, tw), positions(h, th)
-    canvas = np.empty((h, w, 3), np.uint8) if out is None else out
-    if canvas.shape != (h, w, 3) or canvas.dtype != np.uint8:
-        raise ValueError(f"out must be a uint8 array of shape {(h, w, 3)}")
     passes.prepare(th, tw)
     total, done = len(xs) * len(ys), 0
+    previous, previous_y, emitted = None, 0, 0  # the last strip; rows above ``emitted`` are out
     for r, y in enumerate(ys):
         rows = min(th, h - y)
         strip = np.empty((rows, w, 3), np.uint8)
@@ -246,15 +255,17 @@ def render(passes, photo: Image.Image, vector: np.ndarray, *, tile_side: int = D
             done += 1
             if progress is not None:
                 progress(done, total)
-        if r == 0:
-            canvas[:rows] = strip
-        else:
+        if previous is not None:
             z0, z1 = _zone(ys[r - 1], y, th, ramp)
+            old = previous[z0 - previous_y:z1 - previous_y]
             if zones is not None:
-                zones.record(0, z0, canvas[z0:z1], strip[z0 - y:z1 - y])
-            _blend(canvas[z0:z1], strip[z0 - y:z1 - y], _ramp(z1 - z0)[:, None, None])
-            canvas[z1:y + rows] = strip[z1 - y:]
+                zones.record(0, z0, old, strip[z0 - y:z1 - y])
+            _blend(old, strip[z0 - y:z1 - y], _ramp(z1 - z0)[:, None, None])
+            sink(emitted, previous[emitted - previous_y:z1 - previous_y])  # down to the zone's end
+            emitted = z1
+        previous, previous_y = strip, y
         del strip
+    sink(emitted, previous[emitted - previous_y:])
     return canvas
 
 

@@ -272,3 +272,36 @@ def test_stylize_renders_a_picture_over_the_untiled_limit_in_tiles(vectors):
     assert total > 4 and calls == [(n, total) for n in range(1, total + 1)]
     assert tiled.size == whole.size == (900, 604)
     assert np.array_equal(np.asarray(tiled), np.asarray(whole))
+
+
+def test_a_sink_gets_every_row_once_in_order_and_the_canvas_render_bit_for_bit(vectors):
+    """The bounded-memory form: finished rows handed over top to bottom, no canvas, never
+    more than two rows of tiles held — the same picture as the canvas form."""
+    engine = _engine("onnxruntime")
+    pic = photo(610, 900, seed=23)
+    canvas = engine.transform_tiled(pic, vectors[2], tile_side=SMALL_TILE)
+    pieces = []
+    assert engine.transform_tiled(pic, vectors[2], tile_side=SMALL_TILE,
+                                  sink=lambda y, rows: pieces.append((y, rows.copy()))) is None
+    ys = [y for y, _ in pieces]
+    assert ys[0] == 0 and ys == sorted(ys) and len(pieces) == len(tiling.positions(900, SMALL_TILE))
+    assert all(y + len(rows) == nxt for (y, rows), nxt in zip(pieces, ys[1:] + [900], strict=True))
+    assert max(len(rows) for _, rows in pieces) < 2 * SMALL_TILE
+    assert np.array_equal(np.concatenate([rows for _, rows in pieces]), canvas)
+
+
+def test_colours_kept_strip_by_strip_are_the_whole_pictures(vectors):
+    """Tiled, "keep colours" is put back strip by strip (a whole-size YCbCr copy would cost a
+    gigabyte at 50 MP): the same picture as keeping them on the whole result."""
+    from stylize.engine import keep_colour
+
+    engine = get_engine("embedded", runtime="onnxruntime")
+    pic = photo(700, 520, seed=24)
+    try:
+        engine.configure_tiles(tile_side=SMALL_TILE, untiled_max_pixels=0)
+        plain = engine.stylize(pic, [(vectors[0], 1.0)], max_side=700)
+        kept = engine.stylize(pic, [(vectors[0], 1.0)], max_side=700, preserve_color=True)
+    finally:
+        engine.configure_tiles(tile_side=tiling.DEFAULT_TILE_SIDE, untiled_max_pixels=4_000_000)
+    assert np.array_equal(np.asarray(kept), np.asarray(keep_colour(plain, pic)))
+    assert not np.array_equal(np.asarray(kept), np.asarray(plain))
