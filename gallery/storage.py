@@ -5,9 +5,10 @@ killed process left behind."""
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import timedelta
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 from django.db.models.signals import post_delete
@@ -61,17 +62,22 @@ def write_files(instance, **contents: tuple[str, bytes]) -> None:
         raise
 
 
-def write_atomically(name: str, data: bytes) -> str:
-    """Write ``data`` at ``name`` under a temporary name first, then rename it into place."""
+def write_atomically(name: str, data) -> str:
+    """Write ``data`` (bytes, or a binary file read from where it stands: a 50-MP render's
+    PNG is written to a temporary file as it is rendered) at ``name`` under a temporary name
+    first, then rename it into place."""
     try:
         final = default_storage.path(name)
     except NotImplementedError:  # remote storages upload whole objects anyway
-        return default_storage.save(name, ContentFile(data))
+        return default_storage.save(name, ContentFile(data) if isinstance(data, bytes) else File(data))
     os.makedirs(os.path.dirname(final), exist_ok=True)
     tmp = f"{final}.{os.getpid()}.part"  # two writers at once each use their own
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes | bytearray):
+                fh.write(data)
+            else:
+                shutil.copyfileobj(data, fh, 1 << 20)
         os.replace(tmp, final)
     except BaseException:
         if os.path.exists(tmp):

@@ -139,26 +139,32 @@ class EmbeddedEngine(Engine):
         vec = self.mix_vector(styles, brush_scale)
         if strength < 1.0:
             # Magenta's interpolation: towards the photo's own style vector.
-            own = self.style_vector(photo, brush_scale)
+            # a spooled photo's reduced copy: the predictor sees a few hundred px anyway
+            own = self.style_vector(getattr(photo, "small", photo), brush_scale)
             vec = strength * vec + (1.0 - strength) * own
         return np.asarray(vec, dtype=np.float32)
 
     def _render(self, photo, styles, strength, brush_scale):
         return self.transform(photo, self._vector_for(photo, styles, strength, brush_scale))
 
-    def _render_tiled(self, photo, styles, strength, brush_scale, progress, keep_colours=False):
-        """Tile by tile straight into the result picture (no full-size canvas besides it),
-        with the photo's colours put back strip by strip if ``keep_colours``."""
+    def _render_tiled(self, photo, styles, strength, brush_scale, progress, keep_colours=False,
+                      sink=None):
+        """Tile by tile to ``sink``, or straight into the result picture (no full-size canvas
+        besides it), with the photo's colours put back strip by strip if ``keep_colours``."""
         vector = self._vector_for(photo, styles, strength, brush_scale)
-        result = Image.new("RGB", photo.size)
+        result = Image.new("RGB", photo.size) if sink is None else None
 
-        def sink(y, rows):
-            strip = Image.fromarray(rows)
+        def rows_out(y, rows):
             if keep_colours:
-                strip = keep_colour(strip, photo.crop((0, y, photo.width, y + len(rows))))
-            result.paste(strip, (0, y))
+                rows = np.asarray(keep_colour(Image.fromarray(rows),
+                                              photo.crop((0, y, photo.width, y + len(rows)))))
+            if result is None:
+                sink(y, rows)
+            else:
+                result.paste(Image.fromarray(rows), (0, y))
 
-        self.transform_tiled(photo, vector, tile_side=self.tile_side, progress=progress, sink=sink)
+        self.transform_tiled(photo, vector, tile_side=self.tile_side, progress=progress,
+                             sink=rows_out)
         return result
 
     def transform(self, photo: Image.Image, vector: np.ndarray) -> Image.Image:

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from stylize import images
+from stylize.spooled import SpooledPhoto
 
 DEFAULT_MAX_SIDE = 1024
 # "Full size": a photo's own size. Uploads are bounded by pixels (50 MP by default) and
@@ -162,6 +163,18 @@ def keep_colour(stylized: Image.Image, photo: Image.Image) -> Image.Image:
     return Image.merge("YCbCr", (y, cb, cr)).convert("RGB")
 
 
+def _with_alpha(sink, alpha: Image.Image | None):
+    """``sink`` fed RGBA rows: the RGB rows with the photo's alpha beside them."""
+    if alpha is None:
+        return sink
+
+    def rows_with_alpha(y, rows):
+        a = np.asarray(alpha.crop((0, y, alpha.width, y + len(rows))))
+        sink(y, np.concatenate([rows, a[..., None]], axis=2))
+
+    return rows_with_alpha
+
+
 def is_vector(style: StyleInput) -> bool:
     return isinstance(style, np.ndarray) and style.size == style.shape[-1] and style.ndim <= 4
 
@@ -189,6 +202,11 @@ class Engine:
         if untiled_max_pixels is not None:
             self.untiled_max_pixels = int(untiled_max_pixels)
 
+    def renders_in_tiles(self, size: tuple[int, int]) -> bool:
+        """Whether a picture of ``size`` (as rendered) goes tile by tile: a caller holding
+        a large photo can then spool it (stylize/spooled.py) instead of decoding it whole."""
+        return self.supports_tiles and size[0] * size[1] > self.untiled_max_pixels
+
     def style_vector(self, image: StyleInput, brush_scale: int = DEFAULT_BRUSH_SCALE) -> np.ndarray:
         raise EngineError(
             f"The {self.name} model has no style vectors; styles are used as pictures."
@@ -203,10 +221,16 @@ class Engine:
         max_side: int = DEFAULT_MAX_SIDE,
         brush_scale: int = DEFAULT_BRUSH_SCALE,
         progress=None,
-    ) -> Image.Image:
+        sink=None,
+    ) -> Image.Image | None:
         """``photo`` in ``styles`` at most ``max_side`` px long (never enlarged). A large
         picture on an engine with tiles is rendered tile by tile: ``progress(done, total)``
-        is called after each."""
+        is called after each.
+
+        ``sink(y, rows)``: instead of returning the picture, hand its rows over top to bottom
+        (uint8 n × width × 3, or × 4 with the photo's alpha; valid during the call) and
+        return None — a tiled render then never holds the whole result (``self.last`` has
+        its size)."""
         started = time.perf_counter()
         weights = check_options(
             strength=strength,
@@ -214,31 +238,45 @@ class Engine:
             brush_scale=brush_scale,
             weights=[w for _, w in styles],
         )
-        photo = content if isinstance(content, Image.Image) else images.open_image(content)
-        check_picture(*photo.size, max_side)
-        photo = images.fit(photo, max_side)
-        tiled = self.supports_tiles and photo.width * photo.height > self.untiled_max_pixels
-        if self.max_pixels and not tiled and photo.width * photo.height > self.max_pixels:
-            photo = photo.resize(fit_area(photo.size, self.max_pixels), Image.Resampling.LANCZOS)
-        alpha = photo.getchannel("A") if photo.mode == "RGBA" else None
-        rgb = images.flatten(photo)
+        if isinstance(content, SpooledPhoto):  # decoded to disk, already at its size
+            if not self.renders_in_tiles(content.size) or max(content.size) > max_side:
+                raise EngineError("A spooled photo is for a tiled render at its own size.")
+            check_picture(*content.size, max_side)
+            photo = rgb = content
+            alpha, tiled = content.alpha, True
+        else:
+            photo = content if isinstance(content, Image.Image) else images.open_image(content)
+            check_picture(*photo.size, max_side)
+            photo = images.fit(photo, max_side)
+            tiled = self.renders_in_tiles(photo.size)
+            if self.max_pixels and not tiled and photo.width * photo.height > self.max_pixels:
+                photo = photo.resize(fit_area(photo.size, self.max_pixels),
+                                     Image.Resampling.LANCZOS)
+            alpha = photo.getchannel("A") if photo.mode == "RGBA" else None
+            rgb = images.flatten(photo)
         pairs = [(s, w) for (s, _), w in zip(styles, weights, strict=True) if w > 0]
         if tiled:  # colours kept strip by strip there: whole-size YCbCr copies cost 1 GB at 50 MP
+            rows = None if sink is None else _with_alpha(sink, alpha)
             out = self._render_tiled(rgb, pairs, float(strength), int(brush_scale), progress,
-                                     keep_colours=preserve_color)
+                                     keep_colours=preserve_color, sink=rows)
         else:
             out = self._render(rgb, pairs, float(strength), int(brush_scale))
             if preserve_color:
                 out = keep_colour(out, rgb)
-        if alpha is not None:
+        if alpha is not None and out is not None:
             out.putalpha(alpha)
-        self.last = RenderInfo(out.width, out.height, time.perf_counter() - started)
+        self.last = RenderInfo(*(rgb.size if out is None else out.size), time.perf_counter() - started)
+        if sink is not None and out is not None:
+            sink(0, np.asarray(out))
+            return None
         return out
 
     def warm_up(self) -> None:
         """Do the slow one-time work now (a worker calls this at start, not in a job)."""
 
-    def _render_tiled(self, photo, styles, strength, brush_scale, progress, keep_colours=False):
+    def _render_tiled(self, photo, styles, strength, brush_scale, progress, keep_colours=False,
+                      sink=None):
+        """The picture, or None with its rows handed to ``sink`` (see :meth:`stylize`)."""
         raise NotImplementedError
 
     def _render(

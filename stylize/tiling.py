@@ -172,8 +172,8 @@ def thumbnail(photo: Image.Image, side: int, kind: str = DEFAULT_THUMB_KIND, *,
     render's (bench/tiles.py). ``"downscaled"``: the photo shrunk to fit, as in URST; its
     detail is at the wrong scale and its statistics stray further."""
     w, h = photo.size
-    if max(w, h) <= side or w * h <= exact_pixels:
-        return _padded(np.asarray(photo))
+    if max(w, h) <= side or w * h <= exact_pixels:  # crop: a spooled photo reads it from disk
+        return _padded(np.asarray(photo.crop((0, 0, w, h))))
     if kind == "downscaled":
         scale = side / max(w, h)
         size = (max(16, round(w * scale / MULTIPLE) * MULTIPLE),

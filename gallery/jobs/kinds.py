@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.core.files.storage import default_storage
 
@@ -28,10 +29,11 @@ def kind_named(name: str) -> JobKind:
 
 @dataclass
 class Result:
-    """What a finished job stores: files to write (field → (folder, bytes, extension)) and
-    column values. The life cycle writes the files and the row together, or neither."""
+    """What a finished job stores: files to write (field → (folder, bytes or a binary file
+    at its start, extension)) and column values. The life cycle writes the files and the row
+    together, or neither."""
 
-    files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes | BinaryIO, str]] = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
 
 
@@ -65,10 +67,14 @@ class JobContext:
     def retry_later(self, seconds: float, reason: str):
         raise RetryLater(seconds, reason)
 
-    def write(self, folder: str, data: bytes, ext: str) -> str:
+    def write(self, folder: str, data: bytes | BinaryIO, ext: str) -> str:
         from gallery.storage import write_atomically
 
-        return write_atomically(f"{folder}/{uuid.uuid4().hex}{ext}", data)
+        try:
+            return write_atomically(f"{folder}/{uuid.uuid4().hex}{ext}", data)
+        finally:
+            if not isinstance(data, bytes | bytearray):
+                data.close()  # a temporary file: gone with its last descriptor
 
     @staticmethod
     def discard(names) -> None:

@@ -15,6 +15,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import os
 import signal
@@ -192,6 +195,28 @@ def run_next(reason: str = "") -> str:
         _state.idle_wall = timezone.now()
         if _state.stopping:
             os._exit(0)
+        give_back_memory()
+
+
+def give_back_memory() -> None:
+    """Return the memory a finished job freed to the system. Each job runs in a thread of its
+    own, and glibc gives each thread its own heap: what one job freed stayed reserved in its
+    heap while the next job's thread allocated anew — a 50-MP print's second job peaked
+    ~450 MB above its first (measured). ``malloc_trim`` releases every heap's free pages."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc (musl, macOS): nothing to trim
+        return None
+
+
+_LIBC = _glibc()
 
 
 def _supervise(ctx: JobContext) -> str:

@@ -305,3 +305,33 @@ def test_colours_kept_strip_by_strip_are_the_whole_pictures(vectors):
         engine.configure_tiles(tile_side=tiling.DEFAULT_TILE_SIDE, untiled_max_pixels=4_000_000)
     assert np.array_equal(np.asarray(kept), np.asarray(keep_colour(plain, pic)))
     assert not np.array_equal(np.asarray(kept), np.asarray(plain))
+
+
+def test_rows_handed_to_a_sink_are_the_returned_picture_with_alpha_and_kept_colours(vectors):
+    """Engine.stylize(sink=...): what a render job writes, tile by tile, is the picture
+    stylize returns — alpha put back and colours kept strip by strip."""
+    import io
+
+    from stylize import streams
+
+    engine = get_engine("embedded", runtime="onnxruntime")
+    pic = photo(520, 700, seed=25).convert("RGBA")
+    alpha = np.asarray(pic).copy()
+    alpha[..., 3] = np.linspace(0, 255, 520, dtype=np.uint8)[None, :]
+    pic = Image.fromarray(alpha, "RGBA")
+    for tiled in (True, False):
+        try:
+            if tiled:
+                engine.configure_tiles(tile_side=SMALL_TILE, untiled_max_pixels=0)
+            whole = engine.stylize(pic, [(vectors[1], 1.0)], max_side=700, preserve_color=True)
+            buf = io.BytesIO()
+            sink = streams.Print(buf, 60, 700)
+            assert engine.stylize(pic, [(vectors[1], 1.0)], max_side=700, preserve_color=True,
+                                  sink=sink) is None
+        finally:
+            engine.configure_tiles(tile_side=tiling.DEFAULT_TILE_SIDE, untiled_max_pixels=4_000_000)
+        width, height, reduced = sink.close()
+        written = Image.open(buf)
+        assert (width, height) == whole.size == (520, 700) and written.mode == whole.mode == "RGBA"
+        assert np.array_equal(np.asarray(written), np.asarray(whole)), tiled
+        assert engine.last.width == 520 and reduced.size == (520 // 5, 700 // 5)
