@@ -152,6 +152,15 @@ def main() -> None:
         lines.append(f"| {r['runtime']} | {r['size'][0]}×{r['size'][1]} | {r['megapixels']:.1f} "
                      f"| {r['render_s']:.2f} s | {r['s_per_mp']:.3f} | "
                      f"{r['s_per_mp'] / base['s_per_mp']:.2f}× | {r['peak_rss_mb']:.0f} MB |")
+    lines.append("")
+    for runtime in args.runtimes.split(","):
+        peaks = [r["peak_rss_mb"] for r in results if r["runtime"] == runtime]
+        top = max(results, key=lambda r: (r["runtime"] == runtime, r["megapixels"]))
+        base = next(b for b in results if b["runtime"] == runtime and b["size"] == [2048, 1536])
+        lines.append(f"{runtime}: peak RSS {min(peaks):.0f}–{max(peaks):.0f} MB over every size "
+                     f"(highest ÷ lowest {max(peaks) / min(peaks):.2f}); 50 MP ÷ 2048×1536 "
+                     f"{top['peak_rss_mb'] / base['peak_rss_mb']:.2f} in memory, "
+                     f"{top['s_per_mp'] / base['s_per_mp']:.2f} in time per MP")
     print("\n".join(lines))
     (ROOT / "bench" / "prints.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(results, ROOT / "docs" / "prints-memory.png")

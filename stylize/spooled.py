@@ -103,6 +103,7 @@ class SpooledPhoto:
     def __init__(self, fh: BinaryIO, *, max_side: int | None = None):
         import pyvips
 
+        pyvips.cache_set_max(0)  # its operation cache kept ~60 MB more after every photo
         source = pyvips.SourceCustom()
         source.on_read(fh.read)
         if fh.seekable():

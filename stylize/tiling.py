@@ -31,9 +31,10 @@ DEFAULT_THUMB_SIDE = 1536
 DEFAULT_THUMB_KIND = "sample"
 # Up to this many pixels the statistics pass runs on the photo itself: its statistics are the
 # whole render's, so the tiles are the untiled render (bit for bit on onnxruntime). It costs
-# what an untiled render of that size costs in memory, for a moment (the pass gives it back):
-# on onnxruntime 4 MP (~1 GB), on OpenVINO 16 MP (~1.2 GB, half the memory per pixel) — so a
-# 12-MP phone photo printed at full size keeps the untiled render's fidelity there.
+# what an untiled render of that size costs in memory, for a moment (the pass gives it back),
+# so it stops where untiled renders stop: above, peak memory stays flat with the photo's size
+# (issue 20). OpenVINO once went to 16 MP: a 12-MP print then peaked at 1.15 GB in a worker
+# against 0.5–0.7 GB for every other size (bench/prints.py).
 EXACT_STATISTICS_PIXELS = 4_000_000
 # Measured at 2048×1536 (bench/tiles.py; 3 photos × 3 styles, onnxruntime): a downscaled
 # 1024-px thumbnail keeps the contract in 0/9 cases (worst style 285 % of its bound); a
@@ -318,7 +319,7 @@ class OpenVINOPasses:
     """Both passes rewritten from the shipped graph, on OpenVINO: the statistics pass on
     its networks for the thumbnails' sizes, the tile pass compiled for the tile shape."""
 
-    exact_pixels = 16_000_000
+    exact_pixels = EXACT_STATISTICS_PIXELS
 
     def __init__(self, threads: int = 0, cache_dir: str | None = None):
         from stylize import networks, openvino_rt
