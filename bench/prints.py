@@ -119,16 +119,21 @@ def plot(results: list[dict], path: Path) -> None:
         d.text((x - 10, h - bottom + 8), f"{mp} MP", fill="black")
     limit = xy(0, 1300)[1]
     d.line([(left, limit), (w - right, limit)], fill=(200, 60, 60), width=1)
-    d.text((left + 8, limit - 14), "target at 50 MP: 1.3 GB", fill=(200, 60, 60))
+    d.text((w - right - 150, limit - 14), "target at 50 MP: 1.3 GB", fill=(200, 60, 60))
+    tiled = xy(4, 0)[0]  # NST_UNTILED_MAX_PIXELS' default: untiled below, tiles above
+    for y in range(top, h - bottom, 8):
+        d.line([(tiled, y), (tiled, y + 4)], fill=(150, 150, 150))
+    d.text((tiled + 6, top + 60), "tiles above 4 MP", fill=(110, 110, 110))
     colours = {"openvino": (13, 110, 253), "onnxruntime": (25, 135, 84)}
-    for runtime in RUNTIMES:
+    for n, runtime in enumerate(RUNTIMES):
         points = [xy(r["megapixels"], r["peak_rss_mb"]) for r in results if r["runtime"] == runtime]
         if len(points) > 1:
             d.line(points, fill=colours[runtime], width=3)
         for x, y in points:
             d.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colours[runtime])
         if points:
-            d.text((points[-1][0] - 90, points[-1][1] + 8), runtime, fill=colours[runtime])
+            d.text((points[-1][0] - 90, points[-1][1] + (12 if n == 0 else -22)), runtime,
+                   fill=colours[runtime])
     d.text((left, 8), "Peak RSS of the worker process rendering one photo at full size",
            fill="black")
     img.save(path)
