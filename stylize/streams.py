@@ -203,3 +203,26 @@ class Print:
         self._png.close()
         self.out.seek(0)
         return self._png.width, self._png.height, self._reduced.picture()
+
+
+def jpeg_of(source: BinaryIO, out: BinaryIO, *, quality: int = 92) -> None:
+    """The picture in ``source`` (a PNG, JPEG or WebP this site wrote) re-encoded as a JPEG
+    into ``out``, strip by strip: libvips decodes and encodes sequentially, so a 50-MP print
+    is never whole in memory (Pillow: the decoded picture, 200 MB, and the file twice).
+    Transparency goes onto white; no metadata; no chroma subsampling, as
+    :func:`stylize.images.encode` writes JPEGs."""
+    import pyvips
+
+    pyvips.cache_set_max(0)
+    src = pyvips.SourceCustom()
+    src.on_read(source.read)
+    target = pyvips.TargetCustom()
+    target.on_write(out.write)
+    im = pyvips.Image.new_from_source(src, "", access="sequential")
+    if im.get("vips-loader") not in ("pngload_source", "jpegload_source", "webpload_source"):
+        raise ValueError("Only PNG, JPEG and WebP pictures are converted.")
+    if im.hasalpha():
+        im = im.flatten(background=[255] * (im.bands - 1))
+    if im.bands == 1:
+        im = im.colourspace("srgb")
+    im.jpegsave_target(target, Q=quality, subsample_mode="off", keep="none")

@@ -7,6 +7,8 @@ public picture, cost no CPU. The copies go with the result (gallery/storage.py).
 
 from __future__ import annotations
 
+import tempfile
+
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.utils.text import slugify
@@ -14,7 +16,7 @@ from django.utils.text import slugify
 from gallery.errors import ServiceError
 from gallery.models import WEBP_MAX_SIDE
 from gallery.storage import copy_name, write_atomically
-from stylize import images
+from stylize import images, streams
 
 # format query value → (Pillow format, file extension)
 DOWNLOAD_FORMATS = {"png": ("PNG", "png"), "jpeg": ("JPEG", "jpg"), "jpg": ("JPEG", "jpg"),
@@ -39,8 +41,17 @@ def download_name(work, fmt: str) -> str:
     name = copy_name(work.output.name, ext)
     if not default_storage.exists(name):
         with work.output.open("rb") as fh:
-            data = images.encode(images.open_stored(fh.read()), pil_format, quality=92)
-        write_atomically(name, data)
+            if pil_format == "JPEG":  # strip by strip: a 50-MP print is never whole in memory
+                data = tempfile.TemporaryFile(prefix="nst-download-")
+                streams.jpeg_of(fh, data, quality=92)
+                data.seek(0)
+            else:  # WebP's encoder takes the whole picture anyway
+                data = images.encode(images.open_stored(fh.read()), pil_format, quality=92)
+        try:
+            write_atomically(name, data)
+        finally:
+            if not isinstance(data, bytes):
+                data.close()
     return name
 
 

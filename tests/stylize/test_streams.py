@@ -102,3 +102,33 @@ def test_a_print_sink_writes_the_png_and_refuses_rows_out_of_order():
     assert reduced.size == (100, 67)  # 300 // (2 × 40) = 3: at least twice the thumbnail
     with pytest.raises(ValueError, match="no rows"):
         streams.Print(io.BytesIO(), 40, 300).close()
+
+
+def test_a_jpeg_made_strip_by_strip_is_the_one_pillow_makes():
+    """streams.jpeg_of (downloads of prints): the same JPEG bytes' pixels as images.encode
+    for an opaque picture; a transparent one on white; no metadata; only our formats."""
+    from stylize import images
+
+    opaque = photo(333, 217, seed=36)
+    out = io.BytesIO()
+    streams.jpeg_of(io.BytesIO(images.encode(opaque, "PNG")), out)
+    ours = Image.open(io.BytesIO(out.getvalue()))
+    pillows = Image.open(io.BytesIO(images.encode(opaque, "JPEG")))
+    assert ours.format == "JPEG" and ours.size == (333, 217)
+    assert np.array_equal(np.asarray(ours), np.asarray(pillows))
+    assert not ours.getexif() and "icc_profile" not in ours.info and "comment" not in ours.info
+
+    arr = np.asarray(opaque.convert("RGBA")).copy()
+    arr[..., 3] = 0  # fully transparent: white
+    out = io.BytesIO()
+    streams.jpeg_of(io.BytesIO(images.encode(Image.fromarray(arr, "RGBA"), "PNG")), out)
+    assert np.asarray(Image.open(io.BytesIO(out.getvalue()))).min() >= 250
+
+    with pytest.raises(ValueError, match="Only PNG, JPEG and WebP"):
+        streams.jpeg_of(io.BytesIO(_gif(opaque)), io.BytesIO())
+
+
+def _gif(pic):
+    buf = io.BytesIO()
+    pic.save(buf, "GIF")
+    return buf.getvalue()

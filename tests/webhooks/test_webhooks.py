@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from gallery.models import Delivery, Stylization
 from gallery.photos.services import photo_create
@@ -103,7 +104,7 @@ def test_a_finished_picture_is_posted_signed(receiver, api, alice, catalog_style
 def test_a_receiver_that_answers_500_is_tried_again_later(receiver, api, alice, settings,
                                                          catalog_style,
                                                          django_capture_on_commit_callbacks):
-    settings.NST_WEBHOOK_BACKOFF = 1
+    settings.NST_WEBHOOK_BACKOFF = 60
     receiver.answers = [500]
     as_user = api(alice)
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,8 +113,11 @@ def test_a_receiver_that_answers_500_is_tried_again_later(receiver, api, alice, 
     assert len(receiver.requests) == 1
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("queued", 1, 500)
     assert delivery.error == "Attempt 1 failed: the receiver answered 500."
+    wait = (delivery.queued_at - timezone.now()).total_seconds()
+    assert 50 < wait <= 60, wait  # the next attempt after the backoff
     assert run_next_job("too early") == "nothing to do"  # waits out its backoff
-    time.sleep(1.1)
+    # the backoff elapses (moved, not slept: a 1-s backoff made this test race a busy machine)
+    Delivery.objects.filter(pk=delivery.pk).update(queued_at=timezone.now())
     run_next_job("test")
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("done", 2, 200)
