@@ -74,7 +74,8 @@ class EmbeddedEngine(Engine):
             from stylize import openvino_rt
 
             self._ov = openvino_rt.OpenVINOTransformer(
-                model_bytes("arbitrary_transform.onnx"), threads=threads, cache_dir=cache_dir)
+                openvino_rt.two_stage_pools(model_bytes("arbitrary_transform.onnx")),
+                threads=threads, cache_dir=cache_dir)
             self.max_pixels = 0
             label = f"openvino {openvino_rt.version()}"
         else:

@@ -26,7 +26,7 @@ from stylize import fidelity
 
 log = logging.getLogger(__name__)
 
-CALIBRATION = 1  # bump when the calibration set or the contract changes
+CALIBRATION = 2  # bump when the calibration set, the contract or a runtime's graph changes
 VERDICT_FILE = "runtime-verdict.json"
 CALIBRATION_STYLES = ("Cypress Swirl", "Crimson Fire", "Woodcut Sun")
 
