@@ -332,13 +332,12 @@ class OnnxruntimePasses:
 
 class OpenVINOPasses:
     """The tile pass on OpenVINO, compiled for the tile shape; the statistics from
-    onnxruntime's exact graph. Measured (chicago at 2048×1536 and 4096×3072, three catalog
-    styles, the whole photo's statistics): OpenVINO's own statistics pass leaves the contract
-    — style 1.0–4.1× its bound, content up to 9.7/255 — because its int8 rounding, harmless in
-    a convolution, flips a norm's 8-bit mean or variance by a step and every pixel after it
-    moves; fed onnxruntime's statistics, OpenVINO's tiles stay at 0.25–0.38 of the bound and
-    under 0.7/255. The statistics pass runs on at most 4 MP, so it costs a second or two of a
-    print's render."""
+    onnxruntime's exact graph — the reference's own statistics, bit for bit. OpenVINO's own
+    statistics pass on the shipped graph left the contract at 2048×1536 and 4096×3072 (style
+    1.0–4.1× its bound, content up to 9.7/255: its pooling over large maps loses precision,
+    see stylize/openvino_rt.py's TWO_STAGE_POOLS); its tiles fed onnxruntime's statistics
+    stay at 0.2–0.4 of the bound and under 0.8/255 (3 photos × 3 styles at 12 MP: 9/9). The
+    statistics pass runs on at most 4 MP, so it costs a second or two of a print's render."""
 
     exact_pixels = EXACT_STATISTICS_PIXELS
 
