@@ -15,9 +15,8 @@ they are freed after use.
 Pixels go in and out as uint8 (the conversions run inside the graph): at 4096² that is
 600 MB less than float32 arrays. Inference runs in float32, not the bf16 OpenVINO picks
 by default on AMX machines (which fails to compile this graph, and would change the result).
-A network whose first output is not the image (``pixels_out=False``: the tiled render's
-statistics pass, stylize/normstats.py) gives its outputs as they are; extra inputs (the tile
-pass's statistics) follow the photo and the style vector.
+Extra inputs (the tile pass's norm statistics, stylize/normstats.py) follow the photo and
+the style vector.
 """
 
 from __future__ import annotations
@@ -83,8 +82,7 @@ def padded(h: int, w: int) -> tuple[int, int]:
 
 
 class OpenVINOTransformer:
-    def __init__(self, onnx_bytes: bytes, *, threads: int = 0, cache_dir: str | None = None,
-                 pixels_out: bool = True):
+    def __init__(self, onnx_bytes: bytes, *, threads: int = 0, cache_dir: str | None = None):
         import openvino as ov
 
         self._ov = ov
@@ -93,7 +91,6 @@ class OpenVINOTransformer:
             os.makedirs(cache_dir, exist_ok=True)
             self._core.set_property({"CACHE_DIR": cache_dir})
         self._onnx = onnx_bytes
-        self._pixels_out = pixels_out
         self._config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
                         "NUM_STREAMS": 1}
         if threads:
@@ -121,8 +118,7 @@ class OpenVINOTransformer:
             x = ops.add(ops.multiply(out, np.float32(255.0)), np.float32(0.5))
             return ops.convert(ops.clamp(x, 0.0, 255.0), "u8").output(0)
 
-        if self._pixels_out:
-            ppp.output(0).postprocess().custom(to_pixels)
+        ppp.output(0).postprocess().custom(to_pixels)
         return ppp.build()
 
     def _get(self, h: int, w: int):
@@ -155,20 +151,9 @@ class OpenVINOTransformer:
                 self._seen[padded(h, w)] = COMPILE_AFTER
                 self._get(*padded(h, w))
 
-    def release_memory(self) -> None:
-        """Free the work buffers of the network used last (the next run allocates them)."""
-        with self._lock:
-            if self._last is not None:
-                self._last.release_memory()
-                self._last = None
-
     def run(self, pixels: np.ndarray, vector: np.ndarray, extra=()) -> np.ndarray:
         """uint8 HxWx3 photo + style vector (+ ``extra`` inputs, in order) → uint8 HxWx3
         result of the same size."""
-        return self.outputs(pixels, vector, extra)[0]
-
-    def outputs(self, pixels: np.ndarray, vector: np.ndarray, extra=()) -> list[np.ndarray]:
-        """All the network's outputs (the image, if it is one, cropped to the photo's size)."""
         h, w = pixels.shape[:2]
         bh, bw = padded(h, w)
         if (bh, bw) != (h, w):
@@ -182,10 +167,7 @@ class OpenVINOTransformer:
                     1: vector.reshape(1, 1, 1, -1).astype(np.float32)}
             feed.update({2 + k: np.asarray(x, np.float32) for k, x in enumerate(extra)})
             request.infer(feed)
-            out = []
-            for k in range(len(compiled.outputs)):
-                data = request.get_output_tensor(k).data
-                out.append((data[0, :h, :w] if k == 0 and self._pixels_out else data).copy())
+            out = request.get_output_tensor(0).data[0, :h, :w].copy()
             del request
             if bh * bw > KEEP_MAX_PIXELS:
                 compiled.release_memory()

@@ -25,7 +25,6 @@ from PIL import Image
 
 from stylize import streams
 
-LOADERS = ("jpegload_source", "pngload_source", "webpload_source")
 STRIP_ROWS = 64  # rows fetched from libvips at a time: 1.5 MB at 8160 px wide
 # The reduced copy: its shorter side at least the largest brush scale (the predictor sees the
 # photo's shorter side at that size), its area at most SMALL_PIXELS (long panoramas).
@@ -103,17 +102,10 @@ class SpooledPhoto:
     def __init__(self, fh: BinaryIO, *, max_side: int | None = None):
         import pyvips
 
-        pyvips.cache_set_max(0)  # its operation cache kept ~60 MB more after every photo
-        source = pyvips.SourceCustom()
-        source.on_read(fh.read)
-        if fh.seekable():
-            source.on_seek(fh.seek)
         try:
-            im = pyvips.Image.new_from_source(source, "", access="sequential")
-        except pyvips.Error as exc:
-            raise SpoolError("This file is not a picture that can be read.") from exc
-        if im.get("vips-loader") not in LOADERS:
-            raise SpoolError("Only JPEG, PNG and WebP photos are read in strips.")
+            im, source = streams.open_sequential(fh)
+        except ValueError as exc:
+            raise SpoolError(str(exc)) from exc
         if im.width * im.height > MAX_PIXELS:
             raise SpoolError("This picture has too many pixels.")
         im = _eight_bit(im)

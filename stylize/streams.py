@@ -205,6 +205,29 @@ class Print:
         return self._png.width, self._png.height, self._reduced.picture()
 
 
+LOADERS = ("jpegload_source", "pngload_source", "webpload_source")
+
+
+def open_sequential(source: BinaryIO):
+    """libvips' view of the JPEG, PNG or WebP in ``source`` (a binary file), decoded strip by
+    strip as it is read top to bottom → (image, its source: keep both alive while reading).
+    ValueError if it is none of those."""
+    import pyvips
+
+    pyvips.cache_set_max(0)  # its operation cache kept ~60 MB more after every picture
+    src = pyvips.SourceCustom()
+    src.on_read(source.read)
+    if source.seekable():
+        src.on_seek(source.seek)
+    try:
+        im = pyvips.Image.new_from_source(src, "", access="sequential")
+    except pyvips.Error as exc:
+        raise ValueError("This file is not a picture that can be read.") from exc
+    if im.get("vips-loader") not in LOADERS:
+        raise ValueError("Only PNG, JPEG and WebP pictures are read strip by strip.")
+    return im, src
+
+
 def jpeg_of(source: BinaryIO, out: BinaryIO, *, quality: int = 92) -> None:
     """The picture in ``source`` (a PNG, JPEG or WebP this site wrote) re-encoded as a JPEG
     into ``out``, strip by strip: libvips decodes and encodes sequentially, so a 50-MP print
@@ -213,16 +236,12 @@ def jpeg_of(source: BinaryIO, out: BinaryIO, *, quality: int = 92) -> None:
     :func:`stylize.images.encode` writes JPEGs."""
     import pyvips
 
-    pyvips.cache_set_max(0)
-    src = pyvips.SourceCustom()
-    src.on_read(source.read)
+    im, src = open_sequential(source)
     target = pyvips.TargetCustom()
     target.on_write(out.write)
-    im = pyvips.Image.new_from_source(src, "", access="sequential")
-    if im.get("vips-loader") not in ("pngload_source", "jpegload_source", "webpload_source"):
-        raise ValueError("Only PNG, JPEG and WebP pictures are converted.")
     if im.hasalpha():
         im = im.flatten(background=[255] * (im.bands - 1))
     if im.bands == 1:
         im = im.colourspace("srgb")
     im.jpegsave_target(target, Q=quality, subsample_mode="off", keep="none")
+    del im, src
